@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Effect } from './plugin.js';
+import { canonicalJson, sha256 } from './hash.js';
+
+export type Outcome = 'ok' | 'error' | 'denied' | 'dry_run';
+
+/** One record per tools/call. `hash` chains to the previous record's hash (tamper-evident). */
+export interface AuditRecord {
+  id: string;
+  start: string;
+  end: string;
+  caller?: string;
+  tool: string;
+  instance?: string;
+  /** Arguments, redacted. */
+  args: unknown;
+  effect?: Effect;
+  dryRun: boolean;
+  outcome: Outcome;
+  errorCode?: string;
+  resultBytes: number;
+  prev: string;
+  hash: string;
+}
+
+export type AuditEntry = Omit<AuditRecord, 'id' | 'prev' | 'hash'>;
+
+/** Where records go. Other packages implement this (e.g. DynamoDB). */
+export interface AuditSink {
+  readonly name: string;
+  /** Hash of the last stored record, to continue the chain across restarts. */
+  lastHash?(): Promise<string | undefined>;
+  append(record: AuditRecord): Promise<void>;
+  /** Throws when records cannot be written right now (checked before a real write runs: fail closed). */
+  check?(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export const GENESIS = '0'.repeat(64);
+
+export function hashRecord(record: Omit<AuditRecord, 'hash'>): string {
+  return sha256(canonicalJson(record));
+}
+
+/** Chains records and writes them to every sink, one at a time, in order. */
+export class AuditLog {
+  private prev: string | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly sinks: AuditSink[]) {}
+
+  async check(): Promise<void> {
+    for (const sink of this.sinks) await sink.check?.();
+  }
+
+  /** Append one record. Rejects when a sink fails (the caller reports it; nothing is lost silently). */
+  record(entry: AuditEntry): Promise<AuditRecord> {
+    const run = this.queue.then(async () => {
+      if (this.prev === undefined) this.prev = (await this.sinks[0]?.lastHash?.()) ?? GENESIS;
+      const base = { id: randomUUID(), ...entry, prev: this.prev };
+      const record: AuditRecord = { ...base, hash: hashRecord(base) };
+      const failures: string[] = [];
+      for (const sink of this.sinks) {
+        try {
+          await sink.append(record);
+        } catch (err) {
+          failures.push(`${sink.name}: ${(err as Error).message}`);
+        }
+      }
+      this.prev = record.hash;
+      if (failures.length) throw new Error(`audit sink failed: ${failures.join('; ')}`);
+      return record;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    for (const sink of this.sinks) await sink.close?.();
+  }
+}
+
+/** Default audit file: $XDG_STATE_HOME/infra-mcp/audit.jsonl (~/.local/state/infra-mcp/audit.jsonl). */
+export function defaultAuditPath(env = process.env): string {
+  const state = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(state, 'infra-mcp', 'audit.jsonl');
+}
+
+export class JsonlAuditSink implements AuditSink {
+  readonly name = 'jsonl';
+  constructor(readonly path: string = defaultAuditPath()) {}
+
+  async lastHash(): Promise<string | undefined> {
+    let fh: Awaited<ReturnType<typeof open>> | undefined;
+    try {
+      fh = await open(this.path, 'r');
+      const { size } = await fh.stat();
+      const len = Math.min(size, 64 * 1024);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, size - len);
+      const lines = buf.toString('utf8').trimEnd().split('\n');
+      const last = lines[lines.length - 1];
+      return last ? (JSON.parse(last) as AuditRecord).hash : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    } finally {
+      await fh?.close();
+    }
+  }
+
+  async check(): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const fh = await open(this.path, 'a');
+    await fh.close();
+  }
+
+  async append(record: AuditRecord): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    await appendFile(this.path, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  }
+}
+
+export class StderrAuditSink implements AuditSink {
+  readonly name = 'stderr';
+  async append(record: AuditRecord): Promise<void> {
+    process.stderr.write(`audit ${JSON.stringify(record)}\n`);
+  }
+}
+
+/** Keeps records in memory (tests, embedding). */
+export class MemoryAuditSink implements AuditSink {
+  readonly name = 'memory';
+  readonly records: AuditRecord[] = [];
+  async lastHash() {
+    return this.records[this.records.length - 1]?.hash;
+  }
+  async append(record: AuditRecord) {
+    this.records.push(record);
+  }
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  records: number;
+  /** 1-based line of the first broken record, and what is wrong with it. */
+  error?: { line: number; id?: string; problem: string };
+}
+
+/** Check a chain of records: each hash matches its content and links to the one before. */
+export function verifyRecords(records: readonly AuditRecord[]): VerifyResult {
+  let prev = records[0]?.prev ?? GENESIS;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const { hash, ...rest } = r;
+    if (hashRecord(rest) !== hash) {
+      return { ok: false, records: records.length, error: { line: i + 1, id: r.id, problem: 'record content does not match its hash (changed)' } };
+    }
+    if (i > 0 && r.prev !== prev) {
+      return { ok: false, records: records.length, error: { line: i + 1, id: r.id, problem: 'record does not follow the previous one (a record was removed, inserted or reordered)' } };
+    }
+    prev = hash;
+  }
+  return { ok: true, records: records.length };
+}
+
+export async function verifyAuditFile(path: string): Promise<VerifyResult> {
+  const text = await readFile(path, 'utf8');
+  const records: AuditRecord[] = [];
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  for (let i = 0; i < lines.length; i++) {
+    try {
+      records.push(JSON.parse(lines[i]!));
+    } catch {
+      return { ok: false, records: lines.length, error: { line: i + 1, problem: 'line is not valid JSON' } };
+    }
+  }
+  const result = verifyRecords(records);
+  if (result.ok && records[0] && records[0].prev !== GENESIS) {
+    return { ok: false, records: records.length, error: { line: 1, id: records[0].id, problem: 'first record does not start the chain (records before it were removed)' } };
+  }
+  return result;
+}

@@ -1,0 +1,270 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import type { Plugin } from './plugin.js';
+import { type PolicyRules, policyRulesSchema } from './policy.js';
+
+/** Mark a config option as a secret: redacted by `infra-mcp config`, in logs, errors and audit. */
+export function secret<T extends z.ZodType>(schema: T): T {
+  return schema.meta({ secret: true }) as T;
+}
+
+/** Attach an example shown in configuration errors. */
+export function example<T extends z.ZodType>(schema: T, value: unknown): T {
+  return schema.meta({ example: value }) as T;
+}
+
+function metaOf(schema: z.ZodType): Record<string, unknown> | undefined {
+  let s: any = schema;
+  for (let i = 0; i < 8 && s; i++) {
+    const meta = z.globalRegistry.get(s);
+    if (meta) return meta as Record<string, unknown>;
+    s = s._zod?.def?.innerType ?? s._zod?.def?.in;
+  }
+  return undefined;
+}
+
+function unwrap(schema: any): any {
+  let s = schema;
+  for (let i = 0; i < 8 && s?._zod?.def?.innerType; i++) s = s._zod.def.innerType;
+  return s;
+}
+
+function fieldAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
+  let s: any = schema;
+  for (const key of path) {
+    s = unwrap(s);
+    if (s?._zod?.def?.type === 'object') s = s._zod.def.shape[key as string];
+    else if (s?._zod?.def?.type === 'record') s = s._zod.def.valueType;
+    else if (s?._zod?.def?.type === 'array') s = s._zod.def.element;
+    else return undefined;
+    if (!s) return undefined;
+  }
+  return s;
+}
+
+/** Literal secret values in a parsed config (for scrubbing them from any text). */
+export function collectSecrets(schema: z.ZodType, value: unknown, out: string[] = []): string[] {
+  const s = unwrap(schema);
+  if (metaOf(schema)?.secret && typeof value === 'string') out.push(value);
+  if (s?._zod?.def?.type === 'object' && value && typeof value === 'object') {
+    for (const [k, field] of Object.entries(s._zod.def.shape)) collectSecrets(field as z.ZodType, (value as any)[k], out);
+  }
+  return out;
+}
+
+/** Copy of a parsed config with options marked secret replaced by "[REDACTED]". */
+export function redactConfig(schema: z.ZodType, value: unknown): unknown {
+  if (metaOf(schema)?.secret && value !== undefined) return '[REDACTED]';
+  const s = unwrap(schema);
+  if (s?._zod?.def?.type === 'object' && value && typeof value === 'object') {
+    const out: Record<string, unknown> = { ...(value as object) };
+    for (const [k, field] of Object.entries(s._zod.def.shape)) {
+      if (k in out) out[k] = redactConfig(field as z.ZodType, out[k]);
+    }
+    return out;
+  }
+  return value;
+}
+
+function exampleFor(field: z.ZodType | undefined): string {
+  if (!field) return '';
+  const ex = metaOf(field)?.example;
+  if (ex !== undefined) return JSON.stringify(ex);
+  const t = unwrap(field)?._zod?.def?.type;
+  switch (t) {
+    case 'string':
+      return '"text"';
+    case 'number':
+    case 'int':
+      return '30';
+    case 'boolean':
+      return 'true';
+    case 'array':
+      return '["a", "b"]';
+    case 'enum':
+      return JSON.stringify(Object.values(unwrap(field)._zod.def.entries)[0]);
+    case 'object':
+      return '{ ... }';
+    default:
+      return '';
+  }
+}
+
+/** Turn zod issues into one readable message: source, key, what was wrong, what is expected, an example. */
+export function formatIssues(source: string, prefix: string, schema: z.ZodType, error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const parent = fieldAt(schema, issue.path);
+      const known = Object.keys((unwrap(parent) as any)?._zod?.def?.shape ?? {});
+      return `${source}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${[path, k].filter(Boolean).join('.')}"`).join(', ')}; known keys here: ${known.join(', ') || '(none)'}`;
+    }
+    const field = fieldAt(schema, issue.path);
+    const ex = exampleFor(field);
+    let what: string = issue.message;
+    if (issue.code === 'invalid_type') {
+      what = issue.input === undefined ? `required option is missing (expected ${issue.expected})` : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
+    }
+    return `${source}: "${path || '(root)'}": ${what}${ex ? `; example: ${path.split('.').pop()}: ${ex}` : ''}`;
+  });
+  return lines.join('\n');
+}
+
+function describeValue(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return `${typeof v} ${typeof v === 'object' ? '' : String(v)}`.trim();
+}
+
+/** Parse an env string into the type the schema expects at that option. */
+export function coerceEnv(field: z.ZodType | undefined, raw: string): unknown {
+  const t = unwrap(field)?._zod?.def?.type;
+  if (t === 'number' || t === 'int') return raw.trim() === '' ? raw : Number(raw);
+  if (t === 'boolean') return /^(1|true|yes|on)$/i.test(raw) ? true : /^(0|false|no|off)$/i.test(raw) ? false : raw;
+  if (t === 'array')
+    return raw
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  if (t === 'object' || t === 'record') {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown) {
+  let o = target;
+  for (const key of path.slice(0, -1)) {
+    if (!o[key] || typeof o[key] !== 'object') o[key] = {};
+    o = o[key] as Record<string, unknown>;
+  }
+  o[path[path.length - 1]!] = value;
+}
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (base && over && typeof base === 'object' && typeof over === 'object' && !Array.isArray(base) && !Array.isArray(over)) {
+    const out: Record<string, unknown> = { ...(base as object) };
+    for (const [k, v] of Object.entries(over)) out[k] = deepMerge(out[k], v);
+    return out;
+  }
+  return over;
+}
+
+/** The config-file section of one plugin: single-instance options inline, or `instances:`. */
+export const pluginSectionKeys = ['enabled', 'instances', 'policy'] as const;
+
+export interface ResolvedPluginConfig {
+  enabled: boolean;
+  /** Instance name -> parsed options. The first is the default. */
+  instances: Record<string, Record<string, unknown>>;
+  policy: PolicyRules & { instances?: Record<string, PolicyRules> };
+  /** Literal secret values to scrub from any text. */
+  secrets: string[];
+}
+
+export interface ResolveSource {
+  /** The plugin's section of the config file (`plugins.<id>`), if any. */
+  file?: unknown;
+  /** Name of the file, for error messages. */
+  fileName?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const DEFAULT_INSTANCE = 'default';
+const INSTANCE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+/**
+ * Resolve one plugin's configuration. Precedence, lowest first: schema defaults, options given in
+ * code, the config file, environment variables (which apply to the default instance).
+ * Throws ConfigError naming the file or variable, the key, the expected type and an example.
+ */
+export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): ResolvedPluginConfig {
+  const fileName = src.fileName ?? 'config';
+  const env = src.env ?? process.env;
+  const prefix = `plugins.${plugin.id}`;
+  const file = (src.file ?? {}) as Record<string, unknown>;
+  if (typeof file !== 'object' || Array.isArray(file)) {
+    throw new ConfigError(`${fileName}: "${prefix}" must be a mapping of options, got ${describeValue(file)}`);
+  }
+  const { enabled, instances: fileInstances, policy, ...inline } = file;
+  const code = (plugin.options ?? {}) as Record<string, unknown>;
+  const codeInstances = (code.instances as Record<string, Record<string, unknown>> | undefined) ?? undefined;
+  const codeInline = codeInstances ? {} : code;
+
+  let raw: Record<string, Record<string, unknown>>;
+  if (fileInstances !== undefined || codeInstances) {
+    if (!plugin.instances && fileInstances !== undefined) {
+      throw new ConfigError(`${fileName}: "${prefix}.instances": plugin ${plugin.id} has a single backend; put its options directly under ${prefix}`);
+    }
+    if (fileInstances !== undefined && (typeof fileInstances !== 'object' || Array.isArray(fileInstances) || fileInstances === null)) {
+      throw new ConfigError(`${fileName}: "${prefix}.instances" must map instance names to options; example: instances: { prod: { ... } }`);
+    }
+    raw = {};
+    for (const [name, opts] of Object.entries({ ...(codeInstances ?? {}), ...((fileInstances as object) ?? {}) })) {
+      raw[name] = deepMerge(codeInstances?.[name] ?? {}, (fileInstances as any)?.[name] ?? {}) as Record<string, unknown>;
+      void opts;
+    }
+    if (Object.keys(inline).length > 0) {
+      throw new ConfigError(`${fileName}: "${prefix}": options ${Object.keys(inline).join(', ')} must go under an instance when "instances" is used`);
+    }
+  } else {
+    raw = { [DEFAULT_INSTANCE]: deepMerge(codeInline, inline) as Record<string, unknown> };
+  }
+
+  // env vars: validated per variable, applied to the first (default) instance
+  const first = Object.keys(raw)[0] ?? DEFAULT_INSTANCE;
+  raw[first] ??= {};
+  const envSet: string[] = [];
+  for (const [name, path] of Object.entries(plugin.env ?? {})) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const parts = path.split('.');
+    const field = fieldAt(plugin.config, parts);
+    const coerced = coerceEnv(field, value);
+    if (field) {
+      const check = field.safeParse(coerced);
+      if (!check.success) {
+        throw new ConfigError(formatIssues(`env ${name}`, parts.join('.'), field, check.error).replace(/"\.?/, '"'));
+      }
+    }
+    setPath(raw[first]!, parts, coerced);
+    envSet.push(name);
+  }
+
+  const instances: Record<string, Record<string, unknown>> = {};
+  const secrets: string[] = [];
+  const strict = (plugin.config as z.ZodObject).strict();
+  for (const [name, options] of Object.entries(raw)) {
+    if (!INSTANCE_NAME.test(name)) {
+      throw new ConfigError(`${fileName}: "${prefix}.instances.${name}": instance names use [a-z0-9_-], e.g. prod, staging-eu`);
+    }
+    const parsed = strict.safeParse(options);
+    if (!parsed.success) {
+      const where = plugin.instances && fileInstances !== undefined ? `${prefix}.instances.${name}` : prefix;
+      const source = envSet.length ? `${fileName} (with env ${envSet.join(', ')})` : fileName;
+      throw new ConfigError(formatIssues(source, where, plugin.config, parsed.error));
+    }
+    instances[name] = parsed.data as Record<string, unknown>;
+    collectSecrets(plugin.config, parsed.data, secrets);
+  }
+
+  const policyParsed = pluginPolicySchema.safeParse(policy ?? {});
+  if (!policyParsed.success) throw new ConfigError(formatIssues(fileName, `${prefix}.policy`, pluginPolicySchema, policyParsed.error));
+  const configured = plugin.isConfigured ? Object.values(instances).some((c) => plugin.isConfigured!(c as any)) : true;
+  return {
+    enabled: typeof enabled === 'boolean' ? enabled : configured,
+    instances,
+    policy: policyParsed.data,
+    secrets,
+  };
+}
+
+export const pluginPolicySchema = policyRulesSchema.extend({
+  instances: z.record(z.string(), policyRulesSchema).optional(),
+});

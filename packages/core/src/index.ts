@@ -1,0 +1,72 @@
+export { type ApprovalOptions, Approvals, changeHash } from './approval.js';
+export {
+  type AuditEntry,
+  AuditLog,
+  type AuditRecord,
+  type AuditSink,
+  defaultAuditPath,
+  GENESIS,
+  hashRecord,
+  JsonlAuditSink,
+  MemoryAuditSink,
+  type Outcome,
+  StderrAuditSink,
+  type VerifyResult,
+  verifyAuditFile,
+  verifyRecords,
+} from './audit.js';
+export { connectInMemory } from './client.js';
+export {
+  coerceEnv,
+  collectSecrets,
+  example,
+  formatIssues,
+  pluginPolicySchema,
+  type ResolvedPluginConfig,
+  redactConfig,
+  resolvePluginConfig,
+  secret,
+} from './config.js';
+export { ConfigError, ErrorCodes, isToolError, ToolError } from './errors.js';
+export { canonicalJson, sha256 } from './hash.js';
+export { type Logger, type LogLevel, stderrLogger } from './log.js';
+export { Metrics } from './metrics.js';
+export {
+  byteLength,
+  DEFAULT_BUDGET,
+  decodeCursor,
+  encodeCursor,
+  type Fitted,
+  fitToBudget,
+  humanBytes,
+  humanDuration,
+  humanNumber,
+  renderData,
+  table,
+  truncateText,
+  truncationNotice,
+} from './output.js';
+export {
+  type Effect,
+  type HealthReport,
+  definePlugin,
+  defineTool,
+  isPlugin,
+  type Plan,
+  type Plugin,
+  type PluginDefinition,
+  type PromptDefinition,
+  type ResourceDefinition,
+  type ToolContext,
+  type ToolDefinition,
+  type ToolResult,
+} from './plugin.js';
+export { type Decision, decide, globToRegExp, isListed, matchesAny, type Policy, type PolicyRules, policyRulesSchema } from './policy.js';
+export { isSecretKey, REDACTED, redact, redactString } from './redact.js';
+export { buildRegistry, MAX_TOOL_NAME, type RegisteredTool, type Registry } from './registry.js';
+export { PluginRuntime } from './runtime.js';
+export { type CallContext, type CreateServerOptions, createServer, InfraMcpServer } from './server.js';
+export { serveStdio } from './stdio.js';
+
+/** Optional per-call output budget argument; add it to a tool's input to let callers raise or lower the budget. */
+export { maxBytesArg } from './args.js';

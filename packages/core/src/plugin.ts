@@ -1,0 +1,159 @@
+import type { z } from 'zod';
+import type { Logger } from './log.js';
+
+/** What a tool does to the world. Drives MCP annotations, read-only mode and two-phase approval. */
+export type Effect = 'read' | 'write' | 'destructive';
+
+/** What a tool's `run` returns: typed data (-> structuredContent) and an optional compact text rendering. */
+export interface ToolResult<O = unknown> {
+  data: O;
+  /** Compact human/model-readable rendering. Core renders `data` when absent. */
+  text?: string;
+  /** Set when the tool dropped items to stay within the byte budget. */
+  truncated?: boolean;
+}
+
+/** The exact change a write tool would make, computed by `plan` without changing anything. */
+export interface Plan<P = unknown> {
+  /** Canonical description of the change. Its hash binds the approval token; keep it deterministic. */
+  change: unknown;
+  /** What the user is shown (also becomes `structuredContent.preview`). */
+  preview: P;
+  /** Compact text of the preview. */
+  text?: string;
+}
+
+export interface ToolContext<C = unknown> {
+  /** The plugin's client for the selected instance (created lazily by `setup`). */
+  client: C;
+  /** Name of the selected instance. */
+  instance: string;
+  /** Aborted on client cancellation (`notifications/cancelled`) and on the tool's timeout. */
+  signal: AbortSignal;
+  /** Sends `notifications/progress` when the caller asked for progress; a no-op otherwise. */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** Logs to stderr and to the client (MCP logging). Never stdout. */
+  log: Logger;
+  /** Output byte budget for this call (per-call `maxBytes` argument or the configured default). */
+  budget: number;
+  /** Caller identity (HTTP bearer token name), when known. */
+  caller?: string;
+}
+
+export interface ToolDefinition<
+  I extends z.ZodObject = z.ZodObject,
+  O extends z.ZodType = z.ZodType,
+  C = any,
+  P extends z.ZodType = z.ZodType,
+> {
+  /** Short name; registered as `<plugin>_<name>`. [a-z0-9_]. */
+  name: string;
+  title?: string;
+  /** What it does and when to use it. Terse: it is paid for on every session. */
+  description: string;
+  input: I;
+  output: O;
+  effect: Effect;
+  /** Idempotent writes (apply the same state twice = same result). Defaults: read true, write false. */
+  idempotent?: boolean;
+  /** Per-tool timeout in ms (default from server options). */
+  timeoutMs?: number;
+  /**
+   * Write/destructive tools: compute the exact change without making it (server-side dry run,
+   * plan file, exact request). Required for effect !== 'read'.
+   */
+  plan?: (args: z.infer<I>, ctx: ToolContext<C>) => Promise<Plan<z.infer<P>>>;
+  /** Schema of the plan preview (write tools). */
+  preview?: P;
+  /** Read tools: do it. Write tools: execute the approved plan (passed as third argument). */
+  run: (args: z.infer<I>, ctx: ToolContext<C>, plan?: Plan<z.infer<P>>) => Promise<ToolResult<z.infer<O>>>;
+}
+
+export interface ResourceDefinition<C = any> {
+  /** Short name, unique within the plugin. */
+  name: string;
+  /** Fixed URI (`uri`) or RFC 6570 template (`template`, e.g. `prometheus://{instance}/targets`). */
+  uri?: string;
+  template?: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+  read: (
+    uri: URL,
+    vars: Record<string, string>,
+    ctx: ToolContext<C>,
+  ) => Promise<{ text?: string; blob?: string; mimeType?: string }[]>;
+}
+
+export interface PromptDefinition {
+  name: string;
+  title?: string;
+  description: string;
+  /** Arguments: a flat object of strings. */
+  args?: z.ZodObject;
+  render: (args: Record<string, string>) => { role: 'user' | 'assistant'; text: string }[];
+}
+
+export interface HealthReport {
+  ok: boolean;
+  /** One line: what is wrong and how to fix it, or what was reached. */
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface PluginDefinition<S extends z.ZodObject = z.ZodObject, C = any> {
+  /** Tool prefix. [a-z0-9-]. */
+  id: string;
+  title: string;
+  description: string;
+  version: string;
+  /** Options of one instance. Mark secrets with `secret()` so they are redacted everywhere. */
+  config: S;
+  /** Environment variable -> option path (dotted) of the default instance. */
+  env?: Record<string, string>;
+  /** Several named backends (prod, staging): tools get an `instance` argument. */
+  instances?: boolean;
+  /** Create the client for one instance. Lazy: first use only; cached; disposed on shutdown. */
+  setup: (config: z.infer<S>, ctx: { instance: string; log: Logger }) => Promise<C>;
+  dispose?: (client: C) => Promise<void> | void;
+  health?: (client: C, config: z.infer<S>) => Promise<HealthReport>;
+  tools: ToolDefinition<any, any, C, any>[];
+  resources?: ResourceDefinition<C>[];
+  prompts?: PromptDefinition[];
+  /** Whether this plugin has anything to serve with this config (e.g. no URL configured -> false). */
+  isConfigured?: (config: z.infer<S>) => boolean;
+}
+
+export interface Plugin<S extends z.ZodObject = z.ZodObject, C = any> extends PluginDefinition<S, C> {
+  readonly kind: 'infra-mcp-plugin';
+  /** Options given to the factory in code (lowest precedence above schema defaults). */
+  readonly options?: unknown;
+}
+
+const ID_RE = /^[a-z0-9-]+$/;
+const TOOL_RE = /^[a-z0-9_]+$/;
+
+export function defineTool<I extends z.ZodObject, O extends z.ZodType, C = any, P extends z.ZodType = z.ZodType>(
+  tool: ToolDefinition<I, O, C, P>,
+): ToolDefinition<I, O, C, P> {
+  if (!TOOL_RE.test(tool.name)) throw new Error(`tool name "${tool.name}" must match [a-z0-9_]+`);
+  if (tool.effect !== 'read' && !tool.plan) {
+    throw new Error(`tool "${tool.name}" has effect "${tool.effect}" but no plan(): every write is dry-run first`);
+  }
+  return tool;
+}
+
+/**
+ * Declare a plugin. Returns a factory: `myPlugin(options?)` -> Plugin. Options given in code are
+ * merged under env and config-file values.
+ */
+export function definePlugin<S extends z.ZodObject, C>(
+  def: PluginDefinition<S, C>,
+): (options?: Partial<z.input<S>> | { instances: Record<string, Partial<z.input<S>>> }) => Plugin<S, C> {
+  if (!ID_RE.test(def.id)) throw new Error(`plugin id "${def.id}" must match [a-z0-9-]+`);
+  return (options) => ({ ...def, kind: 'infra-mcp-plugin', options });
+}
+
+export function isPlugin(value: unknown): value is Plugin {
+  return typeof value === 'object' && value !== null && (value as Plugin).kind === 'infra-mcp-plugin';
+}

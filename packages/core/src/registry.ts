@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import type { Effect, PromptDefinition, ResourceDefinition, ToolDefinition } from './plugin.js';
+import { isListed, type Policy } from './policy.js';
+import type { PluginRuntime } from './runtime.js';
+
+export const MAX_TOOL_NAME = 64;
+const FULL_NAME = /^[a-z0-9_]{1,64}$/;
+
+/** A tool as served: full name, its plugin, the argument schema core validates, and the JSON Schemas (computed once). */
+export interface RegisteredTool {
+  name: string;
+  runtime: PluginRuntime;
+  def: ToolDefinition;
+  effect: Effect;
+  /** Validates arguments: the tool's input plus core's `instance`/`approval`. */
+  args: z.ZodObject;
+  /** The entry returned by tools/list (precomputed). */
+  listing: {
+    name: string;
+    title?: string;
+    description: string;
+    inputSchema: Record<string, unknown>;
+    outputSchema?: Record<string, unknown>;
+    annotations: Record<string, unknown>;
+  };
+}
+
+export interface RegisteredResource {
+  runtime: PluginRuntime;
+  def: ResourceDefinition;
+  uri?: string;
+  template?: RegExp;
+  templateVars: string[];
+}
+
+export interface RegisteredPrompt {
+  name: string;
+  runtime: PluginRuntime;
+  def: PromptDefinition;
+}
+
+export interface Registry {
+  tools: Map<string, RegisteredTool>;
+  /** Tools hidden by policy (read-only, deny, allow) — refused with a reason if called. */
+  hidden: Map<string, RegisteredTool>;
+  resources: RegisteredResource[];
+  prompts: Map<string, RegisteredPrompt>;
+  runtimes: PluginRuntime[];
+  /** tools/list result, computed once. */
+  toolList: RegisteredTool['listing'][];
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+/** Output schema of a write tool: a dry run returns a preview and an approval token; an approved call returns the result. */
+function writeOutput(def: ToolDefinition): z.ZodObject {
+  return z.object({
+    dryRun: z.boolean(),
+    approval: z.string().optional(),
+    expiresAt: z.string().optional(),
+    preview: (def.preview ?? z.unknown()).optional(),
+    result: def.output.optional(),
+  });
+}
+
+function annotations(def: ToolDefinition): Record<string, unknown> {
+  return {
+    ...(def.title ? { title: def.title } : {}),
+    readOnlyHint: def.effect === 'read',
+    destructiveHint: def.effect === 'destructive',
+    idempotentHint: def.idempotent ?? def.effect === 'read',
+    openWorldHint: true,
+  };
+}
+
+/** Build the registry once at start. Name collisions are errors naming both sources. */
+export function buildRegistry(runtimes: PluginRuntime[], policy: Policy): Registry {
+  const tools = new Map<string, RegisteredTool>();
+  const hidden = new Map<string, RegisteredTool>();
+  const prompts = new Map<string, RegisteredPrompt>();
+  const resources: RegisteredResource[] = [];
+  const seen = new Map<string, string>();
+  const seenPlugins = new Map<string, string>();
+
+  for (const runtime of runtimes) {
+    const { plugin } = runtime;
+    if (seenPlugins.has(plugin.id)) {
+      throw new Error(`two plugins use the id "${plugin.id}" (${seenPlugins.get(plugin.id)} and ${plugin.title}); give one of them another id`);
+    }
+    seenPlugins.set(plugin.id, plugin.title);
+    const prefix = plugin.id.replace(/-/g, '_');
+    for (const def of plugin.tools) {
+      const name = `${prefix}_${def.name}`;
+      if (!FULL_NAME.test(name)) {
+        throw new Error(`tool name "${name}" (plugin ${plugin.id}) must be at most ${MAX_TOOL_NAME} characters of [a-z0-9_]`);
+      }
+      const source = `plugin ${plugin.id} tool ${def.name}`;
+      if (seen.has(name)) throw new Error(`tool name collision: "${name}" is defined by ${seen.get(name)} and by ${source}`);
+      seen.set(name, source);
+
+      const extra: Record<string, z.ZodType> = {};
+      if (plugin.instances && runtime.instanceNames.length > 1) {
+        extra.instance = z
+          .enum(runtime.instanceNames as [string, ...string[]])
+          .optional()
+          .describe(`Backend instance (default ${runtime.defaultInstance})`);
+      }
+      if (def.effect !== 'read') {
+        extra.approval = z.string().optional().describe('Approval token from the dry run; omit to preview the change');
+      }
+      const args = def.input.extend(extra).strict();
+      const output = def.effect === 'read' ? def.output : writeOutput(def);
+      const listing: RegisteredTool['listing'] = {
+        name,
+        ...(def.title ? { title: def.title } : {}),
+        description: def.effect === 'read' ? def.description : `${def.description.replace(/\.?$/, '.')} Dry run unless approved.`,
+        inputSchema: jsonSchema(args, 'input'),
+        outputSchema: jsonSchema(output, 'output'),
+        annotations: annotations(def),
+      };
+      const entry: RegisteredTool = { name, runtime, def, effect: def.effect, args, listing };
+      if (isListed(policy, name, def.effect, plugin.id, runtime.instanceNames)) tools.set(name, entry);
+      else hidden.set(name, entry);
+    }
+    for (const def of plugin.resources ?? []) {
+      const templateVars = [...(def.template ?? '').matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+      const template = def.template
+        ? new RegExp(`^${def.template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '([^/]+)')}$`)
+        : undefined;
+      resources.push({ runtime, def, uri: def.uri, template, templateVars });
+    }
+    for (const def of plugin.prompts ?? []) {
+      const name = `${prefix}_${def.name}`;
+      if (prompts.has(name)) throw new Error(`prompt name collision: "${name}"`);
+      prompts.set(name, { name, runtime, def });
+    }
+  }
+  return { tools, hidden, resources, prompts, runtimes, toolList: [...tools.values()].map((t) => t.listing) };
+}

@@ -1,0 +1,84 @@
+import { type ResolvedPluginConfig, redactConfig, resolvePluginConfig, type ResolveSource } from './config.js';
+import { ErrorCodes, isToolError, ToolError } from './errors.js';
+import type { Logger } from './log.js';
+import type { HealthReport, Plugin } from './plugin.js';
+import { redactString } from './redact.js';
+
+/** One enabled plugin with its resolved config and lazily created clients (one per instance). */
+export class PluginRuntime {
+  readonly instanceNames: string[];
+  private readonly clients = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly plugin: Plugin,
+    readonly config: ResolvedPluginConfig,
+    private readonly log: Logger,
+  ) {
+    this.instanceNames = Object.keys(config.instances);
+  }
+
+  static resolve(plugin: Plugin, source: ResolveSource, log: Logger): PluginRuntime {
+    return new PluginRuntime(plugin, resolvePluginConfig(plugin, source), log);
+  }
+
+  get defaultInstance(): string {
+    return this.instanceNames[0]!;
+  }
+
+  instanceName(requested: string | undefined): string {
+    const name = requested ?? this.defaultInstance;
+    if (!(name in this.config.instances)) {
+      throw new ToolError(ErrorCodes.unknownInstance, `unknown ${this.plugin.id} instance "${name}"`, `use one of: ${this.instanceNames.join(', ')}`);
+    }
+    return name;
+  }
+
+  /** The client for an instance; `setup` runs at first use and is cached (retried after a failure). */
+  client(instance: string): Promise<unknown> {
+    let pending = this.clients.get(instance);
+    if (!pending) {
+      const options = this.config.instances[instance]!;
+      pending = this.plugin.setup(options as never, { instance, log: this.log }).catch((err) => {
+        this.clients.delete(instance);
+        throw isToolError(err) ? err : new ToolError(ErrorCodes.notConfigured, `${this.plugin.id}/${instance} setup failed: ${this.scrub((err as Error).message)}`, `check plugins.${this.plugin.id} in the config (infra-mcp config shows the effective values)`);
+      });
+      this.clients.set(instance, pending);
+    }
+    return pending;
+  }
+
+  async health(instance: string): Promise<HealthReport> {
+    try {
+      const client = await this.client(instance);
+      if (!this.plugin.health) return { ok: true, message: 'configured (no health check)' };
+      const report = await this.plugin.health(client as never, this.config.instances[instance] as never);
+      return { ...report, message: this.scrub(report.message) };
+    } catch (err) {
+      return { ok: false, message: this.scrub((err as Error).message) };
+    }
+  }
+
+  /** Effective config with secrets redacted. */
+  redactedConfig(): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(this.config.instances).map(([name, c]) => [name, redactConfig(this.plugin.config, c)]));
+  }
+
+  scrub(text: string): string {
+    let out = redactString(text);
+    for (const s of this.config.secrets) if (s.length >= 4) out = out.split(s).join('[REDACTED]');
+    return out;
+  }
+
+  async close(): Promise<void> {
+    const pending = [...this.clients.values()];
+    this.clients.clear();
+    for (const p of pending) {
+      try {
+        const client = await p;
+        await this.plugin.dispose?.(client as never);
+      } catch {
+        // a client that never came up has nothing to dispose
+      }
+    }
+  }
+}

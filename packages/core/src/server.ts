@@ -1,0 +1,396 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  SetLevelRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { type ApprovalOptions, Approvals, changeHash } from './approval.js';
+import { AuditLog, type AuditSink, JsonlAuditSink, type Outcome } from './audit.js';
+import { ErrorCodes, isToolError, ToolError } from './errors.js';
+import { type Logger, type LogLevel, stderrLogger } from './log.js';
+import { Metrics } from './metrics.js';
+import { byteLength, DEFAULT_BUDGET, renderData, truncateText } from './output.js';
+import type { HealthReport, Plan, Plugin, ToolContext, ToolResult } from './plugin.js';
+import { decide, type Policy } from './policy.js';
+import { redact } from './redact.js';
+import { buildRegistry, type RegisteredTool, type Registry } from './registry.js';
+import { PluginRuntime } from './runtime.js';
+
+export interface CreateServerOptions {
+  name?: string;
+  version?: string;
+  /** Plugins to serve (factories already called: `prometheus()`). */
+  plugins: Plugin[];
+  /** Per-plugin config sections (`plugins.<id>` of the config file). */
+  pluginConfig?: Record<string, unknown>;
+  /** Name of the config file, for error messages. */
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+  policy?: Policy;
+  /** Audit sinks (default: JSONL file under the user's state dir). */
+  audit?: AuditSink[];
+  approvals?: ApprovalOptions;
+  /** Default output budget in bytes (per-call `maxBytes` overrides where a tool accepts it). */
+  maxBytes?: number;
+  /** Default per-tool timeout in ms. */
+  timeoutMs?: number;
+  logger?: Logger;
+  instructions?: string;
+}
+
+/** Who is calling (HTTP bearer token name) and the SDK's per-request handles. */
+export interface CallContext {
+  caller?: string;
+  signal?: AbortSignal;
+  progressToken?: string | number;
+  sendNotification?: (n: { method: string; params: Record<string, unknown> }) => Promise<void>;
+  logLevel?: LogLevel;
+  elicit?: (message: string) => Promise<boolean>;
+}
+
+const LEVELS: LogLevel[] = ['debug', 'info', 'notice', 'warning', 'error'];
+
+export class InfraMcpServer {
+  readonly registry: Registry;
+  readonly metrics = new Metrics();
+  readonly audit: AuditLog;
+  readonly log: Logger;
+  private readonly approvals: Approvals;
+  private readonly policy: Policy;
+  private readonly maxBytes: number;
+  private readonly timeoutMs: number;
+  private readonly approvalMode: 'token' | 'elicit';
+  private readonly sdkServers = new Set<Server>();
+
+  constructor(readonly options: CreateServerOptions) {
+    this.log = options.logger ?? stderrLogger();
+    this.policy = options.policy ?? {};
+    this.maxBytes = options.maxBytes ?? DEFAULT_BUDGET;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.approvals = new Approvals(options.approvals);
+    this.approvalMode = options.approvals?.mode ?? 'token';
+    this.audit = new AuditLog(options.audit ?? [new JsonlAuditSink()]);
+    const runtimes: PluginRuntime[] = [];
+    for (const plugin of options.plugins) {
+      const runtime = PluginRuntime.resolve(plugin, { file: options.pluginConfig?.[plugin.id], fileName: options.configFile, env: options.env }, this.log);
+      if (runtime.config.enabled) runtimes.push(runtime);
+    }
+    const policy: Policy = { ...this.policy, plugins: { ...this.policy.plugins } };
+    for (const r of runtimes) {
+      const p = r.config.policy;
+      if (Object.keys(p).length) policy.plugins![r.plugin.id] = { ...p, ...policy.plugins![r.plugin.id] };
+    }
+    this.policy = policy;
+    this.registry = buildRegistry(runtimes, policy);
+  }
+
+  /** A protocol server bound to this registry. One per transport (stateless HTTP: one per request). */
+  mcpServer(): Server {
+    const server = new Server(
+      { name: this.options.name ?? 'infra-mcp', version: this.options.version ?? '0.0.0' },
+      {
+        capabilities: { tools: { listChanged: false }, resources: {}, prompts: {}, logging: {} },
+        instructions: this.options.instructions,
+      },
+    );
+    let level: LogLevel = 'info';
+    server.setRequestHandler(SetLevelRequestSchema, async (req) => {
+      level = req.params.level as LogLevel;
+      return {};
+    });
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: this.registry.toolList as any }));
+    server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+      const elicitation = server.getClientCapabilities()?.elicitation;
+      return this.callTool(req.params.name, req.params.arguments ?? {}, {
+        caller: (extra.authInfo?.clientId as string | undefined) ?? undefined,
+        signal: extra.signal,
+        progressToken: req.params._meta?.progressToken,
+        sendNotification: (n) => extra.sendNotification(n as any),
+        logLevel: level,
+        elicit: elicitation
+          ? async (message) => {
+              const answer = await server.elicitInput({
+                message,
+                requestedSchema: { type: 'object', properties: { approve: { type: 'boolean', title: 'Apply this change?' } }, required: ['approve'] },
+              });
+              return answer.action === 'accept' && answer.content?.approve === true;
+            }
+          : undefined,
+      }) as Promise<any>;
+    });
+    server.setRequestHandler(ListResourcesRequestSchema, async () => ({
+      resources: this.registry.resources
+        .filter((r) => r.uri)
+        .map((r) => ({ uri: r.uri!, name: r.def.name, title: r.def.title, description: r.def.description, mimeType: r.def.mimeType })),
+    }));
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+      resourceTemplates: this.registry.resources
+        .filter((r) => r.template)
+        .map((r) => ({ uriTemplate: r.def.template!, name: r.def.name, title: r.def.title, description: r.def.description, mimeType: r.def.mimeType })),
+    }));
+    server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => this.readResource(req.params.uri, extra.signal));
+    server.setRequestHandler(ListPromptsRequestSchema, async () => ({
+      prompts: [...this.registry.prompts.values()].map((p) => ({
+        name: p.name,
+        title: p.def.title,
+        description: p.def.description,
+        arguments: p.def.args
+          ? Object.entries(p.def.args.shape).map(([name, s]) => ({ name, description: (s as z.ZodType).description, required: !(s as z.ZodType).safeParse(undefined).success }))
+          : [],
+      })),
+    }));
+    server.setRequestHandler(GetPromptRequestSchema, async (req) => {
+      const prompt = this.registry.prompts.get(req.params.name);
+      if (!prompt) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${req.params.name}`);
+      const args = prompt.def.args ? prompt.def.args.safeParse(req.params.arguments ?? {}) : { success: true as const, data: {} };
+      if (!args.success) throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for prompt ${req.params.name}: ${z.prettifyError(args.error)}`);
+      return {
+        description: prompt.def.description,
+        messages: prompt.def.render(args.data as Record<string, string>).map((m) => ({
+          role: m.role,
+          content: 'content' in m ? m.content : { type: 'text', text: m.text },
+        })) as any,
+      };
+    });
+    this.sdkServers.add(server);
+    server.onclose = () => this.sdkServers.delete(server);
+    return server;
+  }
+
+  /** Connect a transport (stdio, in-memory, one HTTP request). */
+  async connect(transport: Transport): Promise<Server> {
+    const server = this.mcpServer();
+    await server.connect(transport);
+    return server;
+  }
+
+  private async readResource(uri: string, signal: AbortSignal) {
+    for (const r of this.registry.resources) {
+      let vars: Record<string, string> | undefined;
+      if (r.uri === uri) vars = {};
+      else if (r.template) {
+        const m = r.template.exec(uri);
+        if (m) vars = Object.fromEntries(r.templateVars.map((v, i) => [v, decodeURIComponent(m[i + 1]!)]));
+      }
+      if (!vars) continue;
+      const instance = r.runtime.instanceName(vars.instance);
+      const client = await r.runtime.client(instance);
+      const ctx = this.context(r.runtime.plugin.id, instance, client, { signal }, this.maxBytes);
+      const contents = await r.def.read(new URL(uri), vars, ctx);
+      return { contents: contents.map((c) => ({ uri, mimeType: c.mimeType ?? r.def.mimeType, ...(c.blob !== undefined ? { blob: c.blob } : { text: redact(c.text ?? '', r.runtime.config.secrets) }) })) };
+    }
+    throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`);
+  }
+
+  private context(pluginId: string, instance: string, client: unknown, call: CallContext, budget: number): ToolContext {
+    const notify = call.sendNotification;
+    const minLevel = LEVELS.indexOf(call.logLevel ?? 'info');
+    const send = (level: LogLevel, message: string, data?: unknown) => {
+      (level === 'debug' ? () => {} : this.log[level === 'warning' ? 'warn' : level === 'notice' ? 'info' : level])(`${pluginId}/${instance}: ${message}`);
+      if (notify && LEVELS.indexOf(level) >= minLevel) {
+        notify({ method: 'notifications/message', params: { level, logger: pluginId, data: data === undefined ? message : { message, data } } }).catch(() => {});
+      }
+    };
+    return {
+      client,
+      instance,
+      signal: call.signal ?? new AbortController().signal,
+      budget,
+      caller: call.caller,
+      log: {
+        debug: (m, d) => send('debug', m, d),
+        info: (m, d) => send('info', m, d),
+        warn: (m, d) => send('warning', m, d),
+        error: (m, d) => send('error', m, d),
+      },
+      progress: async (progress, total, message) => {
+        if (call.progressToken === undefined || !notify) return;
+        await notify({ method: 'notifications/progress', params: { progressToken: call.progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } });
+      },
+    };
+  }
+
+  /**
+   * The tools/call pipeline: lookup, validation, policy, lazy client, dry run / approval, timeout,
+   * output budget, redaction, audit and metrics. Unknown tools throw a JSON-RPC error; everything
+   * else comes back as a result (isError with a stable code and a hint on failure).
+   */
+  async callTool(name: string, rawArgs: Record<string, unknown>, call: CallContext = {}): Promise<CallToolResult> {
+    const started = Date.now();
+    const tool = this.registry.tools.get(name) ?? this.registry.hidden.get(name);
+    let instance: string | undefined;
+    let dryRun = false;
+    const finish = async (result: CallToolResult, outcome: Outcome, errorCode?: string): Promise<CallToolResult> => {
+      const bytes = byteLength(JSON.stringify(result));
+      this.metrics.observe(name, outcome, (Date.now() - started) / 1000);
+      try {
+        await this.audit.record({
+          start: new Date(started).toISOString(),
+          end: new Date().toISOString(),
+          caller: call.caller,
+          tool: name,
+          instance,
+          args: redact(rawArgs, tool?.runtime.config.secrets),
+          effect: tool?.effect,
+          dryRun,
+          outcome,
+          errorCode,
+          resultBytes: bytes,
+        });
+      } catch (err) {
+        this.log.error((err as Error).message);
+        if (tool && tool.effect !== 'read' && !dryRun) {
+          return errorResult(new ToolError(ErrorCodes.auditFailed, `the change ran but its audit record could not be written: ${(err as Error).message}`, 'fix the audit sink (infra-mcp doctor) before making further changes'));
+        }
+      }
+      return result;
+    };
+
+    if (!tool) {
+      await finish({ content: [] }, 'denied', 'unknown_tool');
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}. tools/list shows the tools this server offers.`);
+    }
+    const plugin = tool.runtime.plugin;
+    try {
+      const parsed = tool.args.safeParse(rawArgs);
+      if (!parsed.success) {
+        throw new ToolError(ErrorCodes.invalidArguments, `invalid arguments for ${name}: ${describeIssues(parsed.error)}`, 'fix the listed arguments; the tool input schema in tools/list gives each type');
+      }
+      const args = parsed.data as Record<string, unknown>;
+      instance = tool.runtime.instanceName(args.instance as string | undefined);
+      const decision = decide(this.policy, name, tool.effect, plugin.id, instance);
+      if (!decision.allowed) {
+        return await finish(errorResult(new ToolError(ErrorCodes.denied, decision.reason!, 'this server does not allow it; ask the operator to change the policy, or use a read tool')), 'denied', ErrorCodes.denied);
+      }
+      const budget = typeof args.maxBytes === 'number' ? args.maxBytes : this.maxBytes;
+      const timeoutMs = tool.def.timeoutMs ?? this.timeoutMs;
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+      const client = await tool.runtime.client(instance);
+      const ctx = this.context(plugin.id, instance, client, { ...call, signal }, budget);
+      const { approval, ...planArgs } = args;
+      const work = async (): Promise<{ result: CallToolResult; dry: boolean }> => {
+        if (tool.effect === 'read') return { result: this.shape(tool, await tool.def.run(args, ctx), budget), dry: false };
+        const plan = await tool.def.plan!(planArgs, ctx);
+        const hash = changeHash(name, instance!, planArgs, plan.change);
+        if (approval === undefined) {
+          if (this.approvalMode === 'elicit' && call.elicit) {
+            const text = plan.text ?? renderData(plan.preview);
+            if (!(await call.elicit(`${name} on ${plugin.id}/${instance}:\n${text}`))) {
+              return { result: this.shapeWrite(tool, { dryRun: true, preview: plan.preview }, `${text}\nnot approved by the user; nothing was changed`, budget), dry: true };
+            }
+            return { result: await this.execute(tool, args, ctx, plan, budget), dry: false };
+          }
+          const { token, expiresAt } = this.approvals.issue(name, instance!, hash);
+          const text = `dry run: nothing was changed\n${plan.text ?? renderData(plan.preview)}\nto apply exactly this change, call ${name} again with the same arguments and approval: "${token}" (expires ${expiresAt})`;
+          return { result: this.shapeWrite(tool, { dryRun: true, approval: token, expiresAt, preview: plan.preview }, text, budget), dry: true };
+        }
+        this.approvals.check(String(approval), name, instance!, hash);
+        await this.audit.check().catch((err) => {
+          throw new ToolError(ErrorCodes.auditFailed, `audit log is not writable (${(err as Error).message}); the change was not executed`, 'fix the audit sink, then approve again');
+        });
+        return { result: await this.execute(tool, args, ctx, plan, budget), dry: false };
+      };
+      const { result, dry } = await raceAbort(work(), signal);
+      dryRun = dry;
+      return await finish(result, dry ? 'dry_run' : 'ok');
+    } catch (err) {
+      const e = toToolError(err, call.signal, tool.def.timeoutMs ?? this.timeoutMs, tool.runtime.scrub.bind(tool.runtime));
+      return await finish(errorResult(e), 'error', e.code);
+    }
+  }
+
+  private async execute(tool: RegisteredTool, args: Record<string, unknown>, ctx: ToolContext, plan: Plan, budget: number): Promise<CallToolResult> {
+    const out = await tool.def.run(args, ctx, plan);
+    return this.shapeWrite(tool, { dryRun: false, result: out.data }, out.text ?? renderData(out.data), budget);
+  }
+
+  private shapeWrite(tool: RegisteredTool, data: Record<string, unknown>, text: string, budget: number): CallToolResult {
+    return this.shape(tool, { data, text }, budget);
+  }
+
+  private shape(tool: RegisteredTool, out: ToolResult, budget: number): CallToolResult {
+    const secrets = tool.runtime.config.secrets;
+    const data = redact(out.data, secrets);
+    const fitted = truncateText(redact(out.text ?? renderData(data), secrets), budget);
+    const result: CallToolResult = {
+      content: [{ type: 'text', text: fitted.text }, ...((out as { content?: any[] }).content ?? [])],
+      structuredContent: data as Record<string, unknown>,
+    };
+    return result;
+  }
+
+  /** Health of every enabled plugin instance (doctor, /readyz). */
+  async health(): Promise<{ plugin: string; instance: string; report: HealthReport }[]> {
+    const checks = this.registry.runtimes.flatMap((r) => r.instanceNames.map(async (instance) => ({ plugin: r.plugin.id, instance, report: await r.health(instance) })));
+    return Promise.all(checks);
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.sdkServers]) await s.close().catch(() => {});
+    for (const r of this.registry.runtimes) await r.close();
+    await this.audit.close();
+  }
+}
+
+export function createServer(options: CreateServerOptions): InfraMcpServer {
+  return new InfraMcpServer(options);
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const path = i.path.join('.') || '(arguments)';
+      if (i.code === 'unrecognized_keys') return `unknown argument${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+      if (i.code === 'invalid_type' && i.input === undefined) return `${path}: required`;
+      return `${path}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+function errorResult(err: ToolError): CallToolResult {
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `error [${err.code}]: ${err.message}${err.hint ? `\nhint: ${err.hint}` : ''}` }],
+    _meta: { 'infra-mcp/error': { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } },
+  };
+}
+
+function toToolError(err: unknown, callSignal: AbortSignal | undefined, timeoutMs: number, scrub: (s: string) => string): ToolError {
+  if (isToolError(err)) return new ToolError(err.code, scrub(err.message), err.hint && scrub(err.hint), err.details);
+  const e = err as Error & { name?: string };
+  if (callSignal?.aborted) return new ToolError(ErrorCodes.cancelled, 'the call was cancelled by the client', 'call again if the result is still needed');
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
+    return new ToolError(ErrorCodes.timeout, `the backend did not answer within ${timeoutMs} ms`, 'narrow the request (shorter range, fewer series) or try again later');
+  }
+  return new ToolError(ErrorCodes.backendError, scrub(e?.message ?? String(err)), 'check the arguments and the backend; infra-mcp doctor tests connectivity');
+}
+
+/** Resolve with the work, or reject as soon as the signal aborts (tools that ignore the signal still stop the call). */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
