@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^@infra-mcp\/core$/, replacement: src('core') },
       { find: /^@infra-mcp\/testing$/, replacement: src('testing') },
+      { find: /^@infra-mcp\/prometheus$/, replacement: src('prometheus') },
     ],
   },
   test: {

@@ -52,6 +52,7 @@ export {
   definePlugin,
   defineTool,
   isPlugin,
+  isPluginFactory,
   type Plan,
   type Plugin,
   type PluginDefinition,

@@ -11,6 +11,8 @@ export interface ToolResult<O = unknown> {
   text?: string;
   /** Set when the tool dropped items to stay within the byte budget. */
   truncated?: boolean;
+  /** Extra MCP content blocks (image, audio, resource) sent after the text rendering. */
+  content?: Record<string, unknown>[];
 }
 
 /** The exact change a write tool would make, computed by `plan` without changing anything. */
@@ -91,7 +93,9 @@ export interface PromptDefinition {
   description: string;
   /** Arguments: a flat object of strings. */
   args?: z.ZodObject;
-  render: (args: Record<string, string>) => { role: 'user' | 'assistant'; text: string }[];
+  render: (
+    args: Record<string, string>,
+  ) => ({ role: 'user' | 'assistant'; text: string } | { role: 'user' | 'assistant'; content: Record<string, unknown> })[];
 }
 
 export interface HealthReport {
@@ -151,7 +155,13 @@ export function definePlugin<S extends z.ZodObject, C>(
   def: PluginDefinition<S, C>,
 ): (options?: Partial<z.input<S>> | { instances: Record<string, Partial<z.input<S>>> }) => Plugin<S, C> {
   if (!ID_RE.test(def.id)) throw new Error(`plugin id "${def.id}" must match [a-z0-9-]+`);
-  return (options) => ({ ...def, kind: 'infra-mcp-plugin', options });
+  const factory = (options?: unknown): Plugin<S, C> => ({ ...def, kind: 'infra-mcp-plugin', options });
+  return Object.assign(factory, { pluginId: def.id });
+}
+
+/** A factory made by definePlugin (carries `pluginId`). */
+export function isPluginFactory(value: unknown): value is ((options?: unknown) => Plugin) & { pluginId: string } {
+  return typeof value === 'function' && typeof (value as { pluginId?: unknown }).pluginId === 'string';
 }
 
 export function isPlugin(value: unknown): value is Plugin {

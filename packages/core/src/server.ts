@@ -324,7 +324,7 @@ export class InfraMcpServer {
     const data = redact(out.data, secrets);
     const fitted = truncateText(redact(out.text ?? renderData(data), secrets), budget);
     const result: CallToolResult = {
-      content: [{ type: 'text', text: fitted.text }, ...((out as { content?: any[] }).content ?? [])],
+      content: [{ type: 'text', text: fitted.text }, ...((out.content ?? []) as CallToolResult['content'])],
       structuredContent: data as Record<string, unknown>,
     };
     return result;

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { byteLength, defaultAuditPath, JsonlAuditSink, redactConfig, table, verifyAuditFile } from '@infra-mcp/core';
+import { stringify } from 'yaml';
+import type { App } from './app.js';
+import { appConfigSchema, type Flags, loadConfig } from './config.js';
+
+const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+
+/** `infra-mcp tools`: name, effect, schema size; and what tools/list costs a session. */
+export async function toolsCommand(app: App, json: boolean): Promise<number> {
+  const { registry } = app.server;
+  const rows = registry.toolList.map((t) => {
+    const tool = registry.tools.get(t.name)!;
+    return { name: t.name, effect: tool.effect, schemaBytes: byteLength(JSON.stringify(t.inputSchema)) + byteLength(JSON.stringify(t.outputSchema ?? {})) };
+  });
+  const listBytes = byteLength(JSON.stringify({ tools: registry.toolList }));
+  if (json) {
+    out(JSON.stringify({ tools: rows, hidden: [...registry.hidden.keys()], toolsListBytes: listBytes }));
+    return 0;
+  }
+  if (rows.length === 0) out('no tools: no plugin is enabled (infra-mcp doctor says what to configure)');
+  else out(table(['TOOL', 'EFFECT', 'SCHEMA BYTES'], rows.map((r) => [r.name, r.effect, r.schemaBytes])));
+  if (registry.hidden.size) out(`hidden by policy: ${[...registry.hidden.keys()].join(', ')}`);
+  out(`tools/list: ${rows.length} tools, ${listBytes} bytes`);
+  return 0;
+}
+
+/** `infra-mcp doctor`: reach every configured backend and the audit sink; non-zero exit on any failure. */
+export async function doctorCommand(app: App): Promise<number> {
+  let failed = false;
+  const lines: string[][] = [];
+  if (app.auditFile) {
+    try {
+      await new JsonlAuditSink(app.auditFile).check();
+      lines.push(['audit', 'jsonl', 'ok', app.auditFile]);
+    } catch (err) {
+      failed = true;
+      lines.push(['audit', 'jsonl', 'FAIL', `${app.auditFile}: ${(err as Error).message}`]);
+    }
+  }
+  for (const check of await app.server.health()) {
+    if (!check.report.ok) failed = true;
+    lines.push([check.plugin, check.instance, check.report.ok ? 'ok' : 'FAIL', check.report.message]);
+  }
+  out(table(['PLUGIN', 'INSTANCE', 'STATUS', 'DETAIL'], lines));
+  if (app.server.registry.runtimes.length === 0) {
+    out('\nno plugin is configured, so the server offers no tools. To configure one:');
+    if (app.available.length === 0) out('  no provider plugin is installed; install one (e.g. npm install @infra-mcp/prometheus) or pass --plugin-module');
+    for (const c of app.available) out(`  ${c.id.padEnd(12)} ${c.configureHint}`);
+    return 1;
+  }
+  return failed ? 1 : 0;
+}
+
+/** `infra-mcp config`: the effective config, secrets redacted. */
+export async function configCommand(app: App): Promise<number> {
+  const { config, file } = app.loaded;
+  const plugins: Record<string, unknown> = {};
+  for (const r of app.server.registry.runtimes) plugins[r.plugin.id] = { instances: r.redactedConfig() };
+  const effective = { ...(redactConfig(appConfigSchema, config) as object), plugins };
+  out(`# effective config (flags > env > ${file ?? 'no config file'} > defaults); secrets redacted`);
+  out(stringify(effective));
+  return 0;
+}
+
+/** `infra-mcp audit verify [file]`: check the hash chain. */
+export async function auditVerifyCommand(fileArg: string | undefined, flags: Flags, env: NodeJS.ProcessEnv): Promise<number> {
+  const file = fileArg ?? loadConfig(flags, env).config.audit.file ?? defaultAuditPath(env);
+  if (!existsSync(file)) {
+    process.stderr.write(`infra-mcp: audit file not found: ${file}\n`);
+    return 1;
+  }
+  const result = await verifyAuditFile(file);
+  if (result.ok) {
+    out(`ok: ${result.records} records, chain intact (${file})`);
+    return 0;
+  }
+  out(`FAIL: ${file} line ${result.error!.line}${result.error!.id ? ` (record ${result.error!.id})` : ''}: ${result.error!.problem}`);
+  return 1;
+}

@@ -1,0 +1,152 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, formatIssues, type Policy, policyRulesSchema } from '@infra-mcp/core';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const pluginPolicy = policyRulesSchema.extend({ instances: z.record(z.string(), policyRulesSchema).optional() });
+
+/** infra-mcp.yaml. Plugin sections (`plugins.<id>`) are validated by each plugin's own schema. */
+export const appConfigSchema = z.strictObject({
+  plugins: z.record(z.string(), z.unknown()).default({}).describe('Per-plugin options: plugins.<id>: { ... } or { instances: { name: { ... } } }'),
+  policy: policyRulesSchema.extend({ plugins: z.record(z.string(), pluginPolicy).optional() }).default({}),
+  audit: z
+    .strictObject({
+      file: z.string().optional().describe('JSONL audit file (default ~/.local/state/infra-mcp/audit.jsonl)'),
+      sinks: z.array(z.enum(['jsonl', 'stderr'])).default(['jsonl']),
+    })
+    .default({ sinks: ['jsonl'] }),
+  approvals: z
+    .strictObject({
+      mode: z.enum(['token', 'elicit']).default('token'),
+      ttlSeconds: z.number().int().positive().default(600),
+      secret: z.string().min(16).optional().meta({ secret: true }),
+    })
+    .default({ mode: 'token', ttlSeconds: 600 }),
+  maxBytes: z.number().int().min(1024).default(16_384).describe('Default output budget per tool result, bytes'),
+  timeoutMs: z.number().int().positive().default(30_000).describe('Default per-tool timeout, ms'),
+  http: z
+    .strictObject({
+      listen: z.string().optional().meta({ example: '127.0.0.1:3000' }),
+      allowedHosts: z.array(z.string()).default([]),
+      allowedOrigins: z.array(z.string()).default([]),
+      maxBodyBytes: z.number().int().positive().default(1_048_576),
+      tokenFile: z.string().optional().describe('File of bearer tokens, one `name:token` per line'),
+    })
+    .default({ allowedHosts: [], allowedOrigins: [], maxBodyBytes: 1_048_576 }),
+});
+
+export type AppConfig = z.infer<typeof appConfigSchema>;
+
+export interface Flags {
+  config?: string;
+  plugins?: string[];
+  pluginModules: string[];
+  readOnly?: boolean;
+  http?: string;
+  auditFile?: string;
+  tokenFile?: string;
+  maxBytes?: number;
+}
+
+export interface LoadedConfig {
+  config: AppConfig;
+  /** The file read, if any. */
+  file?: string;
+  policy: Policy;
+  /** Plugin ids the user asked for (--plugins / INFRA_MCP_PLUGINS), if any. */
+  select?: string[];
+}
+
+const DEFAULT_FILES = ['infra-mcp.yaml', 'infra-mcp.yml'];
+
+function envBool(name: string, raw: string | undefined): boolean | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`env ${name}: expected a boolean (true/false), got "${raw}"; example: ${name}=true`);
+}
+
+function envInt(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw new ConfigError(`env ${name}: expected an integer, got "${raw}"; example: ${name}=16384`);
+  return n;
+}
+
+/** Load the effective config. Precedence: flags > env > file > defaults. */
+export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
+  const explicit = flags.config ?? env.INFRA_MCP_CONFIG;
+  let file: string | undefined;
+  let raw: unknown = {};
+  if (explicit) {
+    file = resolve(cwd, explicit);
+    if (!existsSync(file)) throw new ConfigError(`config file not found: ${file} (from ${flags.config ? '--config' : 'INFRA_MCP_CONFIG'})`);
+  } else {
+    file = DEFAULT_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
+  }
+  if (file) {
+    try {
+      raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
+    } catch (err) {
+      throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: the top level must be a mapping (plugins:, policy:, audit:, ...)`);
+  }
+  const parsed = appConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(formatIssues(file ?? 'config', '', appConfigSchema, parsed.error));
+  const config = parsed.data;
+
+  // env over file
+  const readOnlyEnv = envBool('INFRA_MCP_READ_ONLY', env.INFRA_MCP_READ_ONLY);
+  if (readOnlyEnv !== undefined) config.policy.readOnly = readOnlyEnv;
+  const maxBytesEnv = envInt('INFRA_MCP_MAX_BYTES', env.INFRA_MCP_MAX_BYTES);
+  if (maxBytesEnv !== undefined) config.maxBytes = maxBytesEnv;
+  if (env.INFRA_MCP_AUDIT_FILE) config.audit.file = env.INFRA_MCP_AUDIT_FILE;
+  if (env.INFRA_MCP_TOKEN_FILE) config.http.tokenFile = env.INFRA_MCP_TOKEN_FILE;
+  if (env.INFRA_MCP_APPROVAL_SECRET) config.approvals.secret = env.INFRA_MCP_APPROVAL_SECRET;
+  if (env.INFRA_MCP_HTTP) config.http.listen = env.INFRA_MCP_HTTP;
+
+  // flags over env
+  if (flags.readOnly) config.policy.readOnly = true;
+  if (flags.maxBytes !== undefined) config.maxBytes = flags.maxBytes;
+  if (flags.auditFile) config.audit.file = flags.auditFile;
+  if (flags.tokenFile) config.http.tokenFile = flags.tokenFile;
+  if (flags.http) config.http.listen = flags.http;
+
+  const selectRaw = flags.plugins ?? (env.INFRA_MCP_PLUGINS ? env.INFRA_MCP_PLUGINS.split(',') : undefined);
+  const select = selectRaw?.map((s) => s.trim()).filter(Boolean);
+  const { plugins: pluginPolicies, ...global } = config.policy;
+  return { config, file, policy: { ...global, plugins: pluginPolicies }, select };
+}
+
+/** Bearer tokens: INFRA_MCP_TOKENS ("name:token,name2:token2" or a bare token) and/or a token file. */
+export function loadTokens(config: AppConfig, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const tokens: Record<string, string> = {};
+  const add = (entry: string, source: string, index: number) => {
+    const line = entry.trim();
+    if (!line || line.startsWith('#')) return;
+    const colon = line.indexOf(':');
+    const [name, token] = colon > 0 ? [line.slice(0, colon), line.slice(colon + 1)] : [`token${index + 1}`, line];
+    if (token.length < 16) throw new ConfigError(`${source}: token "${name}" is shorter than 16 characters; use a long random value (openssl rand -hex 32)`);
+    tokens[name] = token;
+  };
+  (env.INFRA_MCP_TOKENS ?? '').split(',').forEach((e, i) => add(e, 'env INFRA_MCP_TOKENS', i));
+  if (config.http.tokenFile) {
+    if (!existsSync(config.http.tokenFile)) throw new ConfigError(`token file not found: ${config.http.tokenFile}`);
+    readFileSync(config.http.tokenFile, 'utf8')
+      .split('\n')
+      .forEach((e, i) => add(e, config.http.tokenFile!, i));
+  }
+  return tokens;
+}
+
+/** Parse "host:port", ":port" or "port". */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:(\[[^\]]+\]|[^:]+)?:)?(\d+)$/.exec(listen.trim());
+  if (!m) throw new ConfigError(`--http: expected host:port, got "${listen}"; example: --http 127.0.0.1:3000`);
+  const host = (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '');
+  const port = Number(m[2]);
+  if (port > 65535) throw new ConfigError(`--http: port ${port} is out of range (0-65535)`);
+  return { host, port };
+}

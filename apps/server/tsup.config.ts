@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+
+export default defineConfig([
+  {
+    // The CLI: one bundled file, so a cold start reads one file. Dynamic imports (HTTP transport, plugins)
+    // stay in it but are evaluated only when used.
+    entry: { cli: 'src/cli.ts' },
+    format: ['esm'],
+    target: 'node22',
+    platform: 'node',
+    clean: true,
+    sourcemap: true,
+    splitting: false,
+    noExternal: [/.*/],
+    define: { __INFRA_MCP_VERSION__: JSON.stringify(version) },
+    banner: { js: "import { createRequire as __infraMcpCreateRequire } from 'node:module'; const require = __infraMcpCreateRequire(import.meta.url);" },
+  },
+  {
+    // The library entry for composing: dependencies stay external.
+    entry: { index: 'src/index.ts' },
+    format: ['esm'],
+    target: 'node22',
+    platform: 'node',
+    dts: true,
+    sourcemap: true,
+    define: { __INFRA_MCP_VERSION__: JSON.stringify(version) },
+  },
+]);
