@@ -17,5 +17,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 90_000,
     pool: 'forks',
+    reporters: ['default', './tooling/vitest/summary-reporter.js'],
   },
 });

@@ -16,7 +16,9 @@ export default defineConfig([
     splitting: false,
     noExternal: [/.*/],
     define: { __INFRA_MCP_VERSION__: JSON.stringify(version) },
-    banner: { js: "import { createRequire as __infraMcpCreateRequire } from 'node:module'; const require = __infraMcpCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __infraMcpCreateRequire } from 'node:module'; const require = __infraMcpCreateRequire(import.meta.url);",
+    },
   },
   {
     // The library entry for composing: dependencies stay external.

@@ -21,7 +21,11 @@ export interface App {
 }
 
 /** Load config, select and load plugins, build the one registry. Throws ConfigError on bad input. */
-export async function buildApp(flags: Flags, env: NodeJS.ProcessEnv = process.env, logLevel: LogLevel = 'info'): Promise<App> {
+export async function buildApp(
+  flags: Flags,
+  env: NodeJS.ProcessEnv = process.env,
+  logLevel: LogLevel = 'info',
+): Promise<App> {
   const loaded = loadConfig(flags, env);
   const { config } = loaded;
   const { plugins, available } = await selectPlugins({
@@ -30,8 +34,12 @@ export async function buildApp(flags: Flags, env: NodeJS.ProcessEnv = process.en
     modules: flags.pluginModules,
     env,
   });
-  const auditFile = config.audit.sinks.includes('jsonl') ? (config.audit.file ?? defaultAuditPath(env)) : undefined;
-  const sinks: AuditSink[] = config.audit.sinks.map((s) => (s === 'jsonl' ? new JsonlAuditSink(auditFile) : new StderrAuditSink()));
+  const auditFile = config.audit.sinks.includes('jsonl')
+    ? (config.audit.file ?? defaultAuditPath(env))
+    : undefined;
+  const sinks: AuditSink[] = config.audit.sinks.map((s) =>
+    s === 'jsonl' ? new JsonlAuditSink(auditFile) : new StderrAuditSink(),
+  );
   const server = createServer({
     name: 'infra-mcp',
     version: VERSION,

@@ -1,5 +1,12 @@
 import { existsSync } from 'node:fs';
-import { byteLength, defaultAuditPath, JsonlAuditSink, redactConfig, table, verifyAuditFile } from '@infra-mcp/core';
+import {
+  byteLength,
+  defaultAuditPath,
+  JsonlAuditSink,
+  redactConfig,
+  table,
+  verifyAuditFile,
+} from '@infra-mcp/core';
 import { stringify } from 'yaml';
 import type { App } from './app.js';
 import { appConfigSchema, type Flags, loadConfig } from './config.js';
@@ -11,7 +18,12 @@ export async function toolsCommand(app: App, json: boolean): Promise<number> {
   const { registry } = app.server;
   const rows = registry.toolList.map((t) => {
     const tool = registry.tools.get(t.name)!;
-    return { name: t.name, effect: tool.effect, schemaBytes: byteLength(JSON.stringify(t.inputSchema)) + byteLength(JSON.stringify(t.outputSchema ?? {})) };
+    return {
+      name: t.name,
+      effect: tool.effect,
+      schemaBytes:
+        byteLength(JSON.stringify(t.inputSchema)) + byteLength(JSON.stringify(t.outputSchema ?? {})),
+    };
   });
   const listBytes = byteLength(JSON.stringify({ tools: registry.toolList }));
   if (json) {
@@ -19,7 +31,13 @@ export async function toolsCommand(app: App, json: boolean): Promise<number> {
     return 0;
   }
   if (rows.length === 0) out('no tools: no plugin is enabled (infra-mcp doctor says what to configure)');
-  else out(table(['TOOL', 'EFFECT', 'SCHEMA BYTES'], rows.map((r) => [r.name, r.effect, r.schemaBytes])));
+  else
+    out(
+      table(
+        ['TOOL', 'EFFECT', 'SCHEMA BYTES'],
+        rows.map((r) => [r.name, r.effect, r.schemaBytes]),
+      ),
+    );
   if (registry.hidden.size) out(`hidden by policy: ${[...registry.hidden.keys()].join(', ')}`);
   out(`tools/list: ${rows.length} tools, ${listBytes} bytes`);
   return 0;
@@ -45,7 +63,10 @@ export async function doctorCommand(app: App): Promise<number> {
   out(table(['PLUGIN', 'INSTANCE', 'STATUS', 'DETAIL'], lines));
   if (app.server.registry.runtimes.length === 0) {
     out('\nno plugin is configured, so the server offers no tools. To configure one:');
-    if (app.available.length === 0) out('  no provider plugin is installed; install one (e.g. npm install @infra-mcp/prometheus) or pass --plugin-module');
+    if (app.available.length === 0)
+      out(
+        '  no provider plugin is installed; install one (e.g. npm install @infra-mcp/prometheus) or pass --plugin-module',
+      );
     for (const c of app.available) out(`  ${c.id.padEnd(12)} ${c.configureHint}`);
     return 1;
   }
@@ -64,7 +85,11 @@ export async function configCommand(app: App): Promise<number> {
 }
 
 /** `infra-mcp audit verify [file]`: check the hash chain. */
-export async function auditVerifyCommand(fileArg: string | undefined, flags: Flags, env: NodeJS.ProcessEnv): Promise<number> {
+export async function auditVerifyCommand(
+  fileArg: string | undefined,
+  flags: Flags,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const file = fileArg ?? loadConfig(flags, env).config.audit.file ?? defaultAuditPath(env);
   if (!existsSync(file)) {
     process.stderr.write(`infra-mcp: audit file not found: ${file}\n`);
@@ -75,6 +100,8 @@ export async function auditVerifyCommand(fileArg: string | undefined, flags: Fla
     out(`ok: ${result.records} records, chain intact (${file})`);
     return 0;
   }
-  out(`FAIL: ${file} line ${result.error!.line}${result.error!.id ? ` (record ${result.error!.id})` : ''}: ${result.error!.problem}`);
+  out(
+    `FAIL: ${file} line ${result.error!.line}${result.error!.id ? ` (record ${result.error!.id})` : ''}: ${result.error!.problem}`,
+  );
   return 1;
 }

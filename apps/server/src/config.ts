@@ -4,11 +4,16 @@ import { ConfigError, formatIssues, type Policy, policyRulesSchema } from '@infr
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-const pluginPolicy = policyRulesSchema.extend({ instances: z.record(z.string(), policyRulesSchema).optional() });
+const pluginPolicy = policyRulesSchema.extend({
+  instances: z.record(z.string(), policyRulesSchema).optional(),
+});
 
 /** infra-mcp.yaml. Plugin sections (`plugins.<id>`) are validated by each plugin's own schema. */
 export const appConfigSchema = z.strictObject({
-  plugins: z.record(z.string(), z.unknown()).default({}).describe('Per-plugin options: plugins.<id>: { ... } or { instances: { name: { ... } } }'),
+  plugins: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe('Per-plugin options: plugins.<id>: { ... } or { instances: { name: { ... } } }'),
   policy: policyRulesSchema.extend({ plugins: z.record(z.string(), pluginPolicy).optional() }).default({}),
   audit: z
     .strictObject({
@@ -23,7 +28,12 @@ export const appConfigSchema = z.strictObject({
       secret: z.string().min(16).optional().meta({ secret: true }),
     })
     .default({ mode: 'token', ttlSeconds: 600 }),
-  maxBytes: z.number().int().min(1024).default(16_384).describe('Default output budget per tool result, bytes'),
+  maxBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(16_384)
+    .describe('Default output budget per tool result, bytes'),
   timeoutMs: z.number().int().positive().default(30_000).describe('Default per-tool timeout, ms'),
   http: z
     .strictObject({
@@ -70,18 +80,26 @@ function envBool(name: string, raw: string | undefined): boolean | undefined {
 function envInt(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n)) throw new ConfigError(`env ${name}: expected an integer, got "${raw}"; example: ${name}=16384`);
+  if (!Number.isInteger(n))
+    throw new ConfigError(`env ${name}: expected an integer, got "${raw}"; example: ${name}=16384`);
   return n;
 }
 
 /** Load the effective config. Precedence: flags > env > file > defaults. */
-export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
+export function loadConfig(
+  flags: Flags,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): LoadedConfig {
   const explicit = flags.config ?? env.INFRA_MCP_CONFIG;
   let file: string | undefined;
   let raw: unknown = {};
   if (explicit) {
     file = resolve(cwd, explicit);
-    if (!existsSync(file)) throw new ConfigError(`config file not found: ${file} (from ${flags.config ? '--config' : 'INFRA_MCP_CONFIG'})`);
+    if (!existsSync(file))
+      throw new ConfigError(
+        `config file not found: ${file} (from ${flags.config ? '--config' : 'INFRA_MCP_CONFIG'})`,
+      );
   } else {
     file = DEFAULT_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
   }
@@ -91,10 +109,12 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env, c
     } catch (err) {
       throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
     }
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: the top level must be a mapping (plugins:, policy:, audit:, ...)`);
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      throw new ConfigError(`${file}: the top level must be a mapping (plugins:, policy:, audit:, ...)`);
   }
-  const parsed = appConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(formatIssues(file ?? 'config', '', appConfigSchema, parsed.error));
+  const parsed = appConfigSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success)
+    throw new ConfigError(formatIssues(file ?? 'config', '', appConfigSchema, parsed.error));
   const config = parsed.data;
 
   // env over file
@@ -127,16 +147,20 @@ export function loadTokens(config: AppConfig, env: NodeJS.ProcessEnv = process.e
     const line = entry.trim();
     if (!line || line.startsWith('#')) return;
     const colon = line.indexOf(':');
-    const [name, token] = colon > 0 ? [line.slice(0, colon), line.slice(colon + 1)] : [`token${index + 1}`, line];
-    if (token.length < 16) throw new ConfigError(`${source}: token "${name}" is shorter than 16 characters; use a long random value (openssl rand -hex 32)`);
+    const [name, token] =
+      colon > 0 ? [line.slice(0, colon), line.slice(colon + 1)] : [`token${index + 1}`, line];
+    if (token.length < 16)
+      throw new ConfigError(
+        `${source}: token "${name}" is shorter than 16 characters; use a long random value (openssl rand -hex 32)`,
+      );
     tokens[name] = token;
   };
-  (env.INFRA_MCP_TOKENS ?? '').split(',').forEach((e, i) => add(e, 'env INFRA_MCP_TOKENS', i));
+  for (const [i, e] of (env.INFRA_MCP_TOKENS ?? '').split(',').entries()) add(e, 'env INFRA_MCP_TOKENS', i);
   if (config.http.tokenFile) {
-    if (!existsSync(config.http.tokenFile)) throw new ConfigError(`token file not found: ${config.http.tokenFile}`);
-    readFileSync(config.http.tokenFile, 'utf8')
-      .split('\n')
-      .forEach((e, i) => add(e, config.http.tokenFile!, i));
+    if (!existsSync(config.http.tokenFile))
+      throw new ConfigError(`token file not found: ${config.http.tokenFile}`);
+    const lines = readFileSync(config.http.tokenFile, 'utf8').split('\n');
+    for (const [i, e] of lines.entries()) add(e, config.http.tokenFile, i);
   }
   return tokens;
 }
@@ -144,7 +168,8 @@ export function loadTokens(config: AppConfig, env: NodeJS.ProcessEnv = process.e
 /** Parse "host:port", ":port" or "port". */
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(?:(\[[^\]]+\]|[^:]+)?:)?(\d+)$/.exec(listen.trim());
-  if (!m) throw new ConfigError(`--http: expected host:port, got "${listen}"; example: --http 127.0.0.1:3000`);
+  if (!m)
+    throw new ConfigError(`--http: expected host:port, got "${listen}"; example: --http 127.0.0.1:3000`);
   const host = (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '');
   const port = Number(m[2]);
   if (port > 65535) throw new ConfigError(`--http: port ${port} is out of range (0-65535)`);

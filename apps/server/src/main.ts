@@ -65,7 +65,9 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   }
   const maxBytes = v['max-bytes'] === undefined ? undefined : Number(v['max-bytes']);
   if (maxBytes !== undefined && !Number.isInteger(maxBytes)) {
-    process.stderr.write(`infra-mcp: --max-bytes expects an integer, got "${v['max-bytes']}"; example: --max-bytes 32768\n`);
+    process.stderr.write(
+      `infra-mcp: --max-bytes expects an integer, got "${v['max-bytes']}"; example: --max-bytes 32768\n`,
+    );
     return 2;
   }
   const flags: Flags = {
@@ -92,10 +94,13 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
       case 'config':
         return await configCommand(await buildApp(flags, env, 'error'));
       case 'audit':
-        if (sub !== 'verify') throw new ConfigError(`unknown audit command "${sub ?? ''}"; use: infra-mcp audit verify [file]`);
+        if (sub !== 'verify')
+          throw new ConfigError(`unknown audit command "${sub ?? ''}"; use: infra-mcp audit verify [file]`);
         return await auditVerifyCommand(rest[0], flags, env);
       default:
-        throw new ConfigError(`unknown command "${command}"; commands: serve (default), tools, doctor, config, audit verify`);
+        throw new ConfigError(
+          `unknown command "${command}"; commands: serve (default), tools, doctor, config, audit verify`,
+        );
     }
   } catch (err) {
     if (err instanceof ConfigError || (err as Error).name === 'ConfigError') {
@@ -111,7 +116,9 @@ async function serve(flags: Flags, env: NodeJS.ProcessEnv, logLevel: LogLevel): 
   const app = await buildApp(flags, env, logLevel);
   const { server, loaded } = app;
   const enabled = server.registry.runtimes.map((r) => r.plugin.id);
-  server.log.info(`plugins: ${enabled.join(', ') || 'none configured (run infra-mcp doctor to see what to configure)'}; tools: ${server.registry.toolList.length}`);
+  server.log.info(
+    `plugins: ${enabled.join(', ') || 'none configured (run infra-mcp doctor to see what to configure)'}; tools: ${server.registry.toolList.length}`,
+  );
   if (!loaded.config.http.listen) {
     const stop = async () => {
       await server.close();

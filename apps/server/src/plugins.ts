@@ -35,18 +35,26 @@ export async function selectPlugins(opts: {
 }): Promise<Selection> {
   const known = new Set(catalog.map((c) => c.id));
   for (const id of opts.select ?? []) {
-    if (!known.has(id)) throw new ConfigError(`--plugins: unknown plugin "${id}"; available: ${[...known].join(', ') || '(none installed)'}`);
+    if (!known.has(id))
+      throw new ConfigError(
+        `--plugins: unknown plugin "${id}"; available: ${[...known].join(', ') || '(none installed)'}`,
+      );
   }
   const extra: Plugin[] = [];
   for (const spec of opts.modules) extra.push(...(await loadModule(spec, opts.cwd ?? process.cwd())));
   const extraIds = new Set(extra.map((p) => p.id));
   for (const id of opts.configured) {
     if (!known.has(id) && !extraIds.has(id)) {
-      throw new ConfigError(`config: "plugins.${id}": unknown plugin; available: ${[...known, ...extraIds].join(', ') || '(none installed)'}`);
+      throw new ConfigError(
+        `config: "plugins.${id}": unknown plugin; available: ${[...known, ...extraIds].join(', ') || '(none installed)'}`,
+      );
     }
   }
   const wanted = catalog.filter((c) =>
-    opts.select ? opts.select.includes(c.id) : opts.configured.includes(c.id) || Object.keys(opts.env).some((k) => k.startsWith(c.envPrefix) && opts.env[k]),
+    opts.select
+      ? opts.select.includes(c.id)
+      : opts.configured.includes(c.id) ||
+        Object.keys(opts.env).some((k) => k.startsWith(c.envPrefix) && opts.env[k]),
   );
   const plugins = await Promise.all(wanted.map(async (c) => (await c.load())()));
   return { plugins: [...plugins, ...extra], available: catalog.filter((c) => !wanted.includes(c)) };
@@ -59,13 +67,16 @@ async function loadModule(spec: string, cwd: string): Promise<Plugin[]> {
   try {
     mod = await import(target);
   } catch (err) {
-    throw new ConfigError(`--plugin-module ${spec}: cannot import it (${(err as Error).message.split('\n')[0]})`);
+    throw new ConfigError(
+      `--plugin-module ${spec}: cannot import it (${(err as Error).message.split('\n')[0]})`,
+    );
   }
   const found: Plugin[] = [];
   for (const value of Object.values(mod)) {
     if (isPlugin(value)) found.push(value);
     else if (isPluginFactory(value)) found.push(value());
   }
-  if (found.length === 0) throw new ConfigError(`--plugin-module ${spec}: exports no plugin (export a definePlugin() factory)`);
+  if (found.length === 0)
+    throw new ConfigError(`--plugin-module ${spec}: exports no plugin (export a definePlugin() factory)`);
   return found;
 }

@@ -35,7 +35,12 @@ export class Approvals {
     this.ttlMs = (options.ttlSeconds ?? 600) * 1000;
   }
 
-  issue(tool: string, instance: string, hash: string, now = Date.now()): { token: string; expiresAt: string } {
+  issue(
+    tool: string,
+    instance: string,
+    hash: string,
+    now = Date.now(),
+  ): { token: string; expiresAt: string } {
     const payload: Payload = { t: tool, i: instance, h: hash, e: now + this.ttlMs };
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
     return { token: `${body}.${this.sign(body)}`, expiresAt: new Date(payload.e).toISOString() };
@@ -45,15 +50,32 @@ export class Approvals {
   check(token: string, tool: string, instance: string, hash: string, now = Date.now()): void {
     const [body, mac] = token.split('.');
     const expected = body ? this.sign(body) : '';
-    if (!body || !mac || mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))) {
-      throw new ToolError(ErrorCodes.approvalInvalid, 'approval token is not valid for this server', 'call the tool again without `approval` to get a fresh preview and token');
+    if (
+      !body ||
+      !mac ||
+      mac.length !== expected.length ||
+      !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))
+    ) {
+      throw new ToolError(
+        ErrorCodes.approvalInvalid,
+        'approval token is not valid for this server',
+        'call the tool again without `approval` to get a fresh preview and token',
+      );
     }
     const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Payload;
     if (payload.t !== tool || payload.i !== instance) {
-      throw new ToolError(ErrorCodes.approvalInvalid, `approval token was issued for ${payload.t} on instance ${payload.i}`, 'use the token with the same tool and instance it was issued for');
+      throw new ToolError(
+        ErrorCodes.approvalInvalid,
+        `approval token was issued for ${payload.t} on instance ${payload.i}`,
+        'use the token with the same tool and instance it was issued for',
+      );
     }
     if (payload.e < now) {
-      throw new ToolError(ErrorCodes.approvalExpired, `approval token expired at ${new Date(payload.e).toISOString()}`, 'call the tool again without `approval` to preview the change again');
+      throw new ToolError(
+        ErrorCodes.approvalExpired,
+        `approval token expired at ${new Date(payload.e).toISOString()}`,
+        'call the tool again without `approval` to preview the change again',
+      );
     }
     if (payload.h !== hash) {
       throw new ToolError(

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Effect } from './plugin.js';
 import { canonicalJson, sha256 } from './hash.js';
+import type { Effect } from './plugin.js';
 
 export type Outcome = 'ok' | 'error' | 'denied' | 'dry_run';
 
@@ -158,10 +158,22 @@ export function verifyRecords(records: readonly AuditRecord[]): VerifyResult {
     const r = records[i]!;
     const { hash, ...rest } = r;
     if (hashRecord(rest) !== hash) {
-      return { ok: false, records: records.length, error: { line: i + 1, id: r.id, problem: 'record content does not match its hash (changed)' } };
+      return {
+        ok: false,
+        records: records.length,
+        error: { line: i + 1, id: r.id, problem: 'record content does not match its hash (changed)' },
+      };
     }
     if (i > 0 && r.prev !== prev) {
-      return { ok: false, records: records.length, error: { line: i + 1, id: r.id, problem: 'record does not follow the previous one (a record was removed, inserted or reordered)' } };
+      return {
+        ok: false,
+        records: records.length,
+        error: {
+          line: i + 1,
+          id: r.id,
+          problem: 'record does not follow the previous one (a record was removed, inserted or reordered)',
+        },
+      };
     }
     prev = hash;
   }
@@ -181,7 +193,15 @@ export async function verifyAuditFile(path: string): Promise<VerifyResult> {
   }
   const result = verifyRecords(records);
   if (result.ok && records[0] && records[0].prev !== GENESIS) {
-    return { ok: false, records: records.length, error: { line: 1, id: records[0].id, problem: 'first record does not start the chain (records before it were removed)' } };
+    return {
+      ok: false,
+      records: records.length,
+      error: {
+        line: 1,
+        id: records[0].id,
+        problem: 'first record does not start the chain (records before it were removed)',
+      },
+    };
   }
   return result;
 }

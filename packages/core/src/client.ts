@@ -5,7 +5,10 @@ import type { InfraMcpServer } from './server.js';
 export type { Client };
 
 /** An MCP client connected in memory to a server (tests, embedding). The only place a client is built. */
-export async function connectInMemory(server: InfraMcpServer, capabilities: Record<string, unknown> = {}): Promise<Client> {
+export async function connectInMemory(
+  server: InfraMcpServer,
+  capabilities: Record<string, unknown> = {},
+): Promise<Client> {
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'infra-mcp-test-client', version: '0.0.0' }, { capabilities });

@@ -47,7 +47,8 @@ export function collectSecrets(schema: z.ZodType, value: unknown, out: string[] 
   const s = unwrap(schema);
   if (metaOf(schema)?.secret && typeof value === 'string') out.push(value);
   if (s?._zod?.def?.type === 'object' && value && typeof value === 'object') {
-    for (const [k, field] of Object.entries(s._zod.def.shape)) collectSecrets(field as z.ZodType, (value as any)[k], out);
+    for (const [k, field] of Object.entries(s._zod.def.shape))
+      collectSecrets(field as z.ZodType, (value as any)[k], out);
   }
   return out;
 }
@@ -103,7 +104,10 @@ export function formatIssues(source: string, prefix: string, schema: z.ZodType, 
     const ex = exampleFor(field);
     let what: string = issue.message;
     if (issue.code === 'invalid_type') {
-      what = issue.input === undefined ? `required option is missing (expected ${issue.expected})` : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
+      what =
+        issue.input === undefined
+          ? `required option is missing (expected ${issue.expected})`
+          : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
     }
     return `${source}: "${path || '(root)'}": ${what}${ex ? `; example: ${path.split('.').pop()}: ${ex}` : ''}`;
   });
@@ -121,7 +125,8 @@ function describeValue(v: unknown): string {
 export function coerceEnv(field: z.ZodType | undefined, raw: string): unknown {
   const t = unwrap(field)?._zod?.def?.type;
   if (t === 'number' || t === 'int') return raw.trim() === '' ? raw : Number(raw);
-  if (t === 'boolean') return /^(1|true|yes|on)$/i.test(raw) ? true : /^(0|false|no|off)$/i.test(raw) ? false : raw;
+  if (t === 'boolean')
+    return /^(1|true|yes|on)$/i.test(raw) ? true : /^(0|false|no|off)$/i.test(raw) ? false : raw;
   if (t === 'array')
     return raw
       .split(',')
@@ -148,7 +153,14 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 
 function deepMerge(base: unknown, over: unknown): unknown {
   if (over === undefined) return base;
-  if (base && over && typeof base === 'object' && typeof over === 'object' && !Array.isArray(base) && !Array.isArray(over)) {
+  if (
+    base &&
+    over &&
+    typeof base === 'object' &&
+    typeof over === 'object' &&
+    !Array.isArray(base) &&
+    !Array.isArray(over)
+  ) {
     const out: Record<string, unknown> = { ...(base as object) };
     for (const [k, v] of Object.entries(over)) out[k] = deepMerge(out[k], v);
     return out;
@@ -190,7 +202,9 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
   const prefix = `plugins.${plugin.id}`;
   const file = (src.file ?? {}) as Record<string, unknown>;
   if (typeof file !== 'object' || Array.isArray(file)) {
-    throw new ConfigError(`${fileName}: "${prefix}" must be a mapping of options, got ${describeValue(file)}`);
+    throw new ConfigError(
+      `${fileName}: "${prefix}" must be a mapping of options, got ${describeValue(file)}`,
+    );
   }
   const { enabled, instances: fileInstances, policy, ...inline } = file;
   const code = (plugin.options ?? {}) as Record<string, unknown>;
@@ -200,18 +214,33 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
   let raw: Record<string, Record<string, unknown>>;
   if (fileInstances !== undefined || codeInstances) {
     if (!plugin.instances && fileInstances !== undefined) {
-      throw new ConfigError(`${fileName}: "${prefix}.instances": plugin ${plugin.id} has a single backend; put its options directly under ${prefix}`);
+      throw new ConfigError(
+        `${fileName}: "${prefix}.instances": plugin ${plugin.id} has a single backend; put its options directly under ${prefix}`,
+      );
     }
-    if (fileInstances !== undefined && (typeof fileInstances !== 'object' || Array.isArray(fileInstances) || fileInstances === null)) {
-      throw new ConfigError(`${fileName}: "${prefix}.instances" must map instance names to options; example: instances: { prod: { ... } }`);
+    if (
+      fileInstances !== undefined &&
+      (typeof fileInstances !== 'object' || Array.isArray(fileInstances) || fileInstances === null)
+    ) {
+      throw new ConfigError(
+        `${fileName}: "${prefix}.instances" must map instance names to options; example: instances: { prod: { ... } }`,
+      );
     }
     raw = {};
-    for (const [name, opts] of Object.entries({ ...(codeInstances ?? {}), ...((fileInstances as object) ?? {}) })) {
-      raw[name] = deepMerge(codeInstances?.[name] ?? {}, (fileInstances as any)?.[name] ?? {}) as Record<string, unknown>;
+    for (const [name, opts] of Object.entries({
+      ...(codeInstances ?? {}),
+      ...((fileInstances as object) ?? {}),
+    })) {
+      raw[name] = deepMerge(codeInstances?.[name] ?? {}, (fileInstances as any)?.[name] ?? {}) as Record<
+        string,
+        unknown
+      >;
       void opts;
     }
     if (Object.keys(inline).length > 0) {
-      throw new ConfigError(`${fileName}: "${prefix}": options ${Object.keys(inline).join(', ')} must go under an instance when "instances" is used`);
+      throw new ConfigError(
+        `${fileName}: "${prefix}": options ${Object.keys(inline).join(', ')} must go under an instance when "instances" is used`,
+      );
     }
   } else {
     raw = { [DEFAULT_INSTANCE]: deepMerge(codeInline, inline) as Record<string, unknown> };
@@ -228,9 +257,11 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
     const field = fieldAt(plugin.config, parts);
     const coerced = coerceEnv(field, value);
     if (field) {
-      const check = field.safeParse(coerced);
+      const check = field.safeParse(coerced, { reportInput: true });
       if (!check.success) {
-        throw new ConfigError(formatIssues(`env ${name}`, parts.join('.'), field, check.error).replace(/"\.?/, '"'));
+        throw new ConfigError(
+          formatIssues(`env ${name}`, parts.join('.'), field, check.error).replace(/"\.?/, '"'),
+        );
       }
     }
     setPath(raw[first]!, parts, coerced);
@@ -242,9 +273,11 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
   const strict = (plugin.config as z.ZodObject).strict();
   for (const [name, options] of Object.entries(raw)) {
     if (!INSTANCE_NAME.test(name)) {
-      throw new ConfigError(`${fileName}: "${prefix}.instances.${name}": instance names use [a-z0-9_-], e.g. prod, staging-eu`);
+      throw new ConfigError(
+        `${fileName}: "${prefix}.instances.${name}": instance names use [a-z0-9_-], e.g. prod, staging-eu`,
+      );
     }
-    const parsed = strict.safeParse(options);
+    const parsed = strict.safeParse(options, { reportInput: true });
     if (!parsed.success) {
       const where = plugin.instances && fileInstances !== undefined ? `${prefix}.instances.${name}` : prefix;
       const source = envSet.length ? `${fileName} (with env ${envSet.join(', ')})` : fileName;
@@ -254,9 +287,12 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
     collectSecrets(plugin.config, parsed.data, secrets);
   }
 
-  const policyParsed = pluginPolicySchema.safeParse(policy ?? {});
-  if (!policyParsed.success) throw new ConfigError(formatIssues(fileName, `${prefix}.policy`, pluginPolicySchema, policyParsed.error));
-  const configured = plugin.isConfigured ? Object.values(instances).some((c) => plugin.isConfigured!(c as any)) : true;
+  const policyParsed = pluginPolicySchema.safeParse(policy ?? {}, { reportInput: true });
+  if (!policyParsed.success)
+    throw new ConfigError(formatIssues(fileName, `${prefix}.policy`, pluginPolicySchema, policyParsed.error));
+  const configured = plugin.isConfigured
+    ? Object.values(instances).some((c) => plugin.isConfigured!(c as any))
+    : true;
   return {
     enabled: typeof enabled === 'boolean' ? enabled : configured,
     instances,

@@ -42,5 +42,8 @@ export class ConfigError extends Error {
 
 /** Duck-typed so a plugin built against another copy of core still gets its code and hint through. */
 export function isToolError(err: unknown): err is ToolError {
-  return err instanceof ToolError || (err instanceof Error && err.name === 'ToolError' && typeof (err as ToolError).code === 'string');
+  return (
+    err instanceof ToolError ||
+    (err instanceof Error && err.name === 'ToolError' && typeof (err as ToolError).code === 'string')
+  );
 }

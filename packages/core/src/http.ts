@@ -1,5 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type Server as NodeHttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as NodeHttpServer,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { InfraMcpServer } from './server.js';
@@ -27,17 +32,27 @@ export interface RunningHttp {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
-function jsonRpcError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
+function jsonRpcError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+) {
   if (res.headersSent) return;
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: status === 413 ? -32600 : -32000, message }, id: null }));
+  res.end(
+    JSON.stringify({ jsonrpc: '2.0', error: { code: status === 413 ? -32600 : -32000, message }, id: null }),
+  );
 }
 
 function safeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);
-  // compare against itself on length mismatch so timing does not reveal the length
-  return ab.length === bb.length ? timingSafeEqual(ab, bb) : (timingSafeEqual(ab, ab), false);
+  if (ab.length !== bb.length) {
+    timingSafeEqual(ab, ab); // same work on a length mismatch, so timing does not reveal the length
+    return false;
+  }
+  return timingSafeEqual(ab, bb);
 }
 
 function hostnameOf(hostHeader: string): string {
@@ -67,10 +82,16 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
   const limit = options.maxBodyBytes ?? 1024 * 1024;
   const tokens = Object.entries(options.tokens ?? {});
   if (!LOOPBACK.has(host) && tokens.length === 0 && !options.allowUnauthenticated) {
-    throw new Error(`refusing to serve on ${host} without bearer tokens: set INFRA_MCP_TOKENS or --token-file, or bind to 127.0.0.1`);
+    throw new Error(
+      `refusing to serve on ${host} without bearer tokens: set INFRA_MCP_TOKENS or --token-file, or bind to 127.0.0.1`,
+    );
   }
   let port = options.port ?? 3000;
-  const allowedHostnames = new Set([...LOOPBACK, host, ...(options.allowedHosts ?? []).map((h) => hostnameOf(h))]);
+  const allowedHostnames = new Set([
+    ...LOOPBACK,
+    host,
+    ...(options.allowedHosts ?? []).map((h) => hostnameOf(h)),
+  ]);
   let closing = false;
   const inflight = new Set<ServerResponse>();
 
@@ -78,7 +99,11 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
     const url = new URL(req.url ?? '/', 'http://localhost');
     const hostHeader = req.headers.host ?? '';
     if (!allowedHostnames.has(hostnameOf(hostHeader))) {
-      return jsonRpcError(res, 403, `Forbidden: Host header "${hostHeader}" is not allowed (DNS rebinding protection); add it to http.allowedHosts`);
+      return jsonRpcError(
+        res,
+        403,
+        `Forbidden: Host header "${hostHeader}" is not allowed (DNS rebinding protection); add it to http.allowedHosts`,
+      );
     }
     const origin = req.headers.origin;
     if (origin) {
@@ -87,7 +112,12 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
         const o = new URL(origin);
         ok ||= LOOPBACK.has(o.hostname) || LOOPBACK.has(`[${o.hostname}]`) || o.hostname === '[::1]';
       } catch {}
-      if (!ok) return jsonRpcError(res, 403, `Forbidden: Origin "${origin}" is not allowed; add it to http.allowedOrigins`);
+      if (!ok)
+        return jsonRpcError(
+          res,
+          403,
+          `Forbidden: Origin "${origin}" is not allowed; add it to http.allowedOrigins`,
+        );
     }
     if (url.pathname === '/healthz') {
       res.writeHead(closing ? 503 : 200, { 'content-type': 'text/plain' });
@@ -97,7 +127,17 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       const checks = await app.health();
       const ok = !closing && checks.every((c) => c.report.ok);
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ ok, checks: checks.map((c) => ({ plugin: c.plugin, instance: c.instance, ok: c.report.ok, message: c.report.message })) }));
+      return res.end(
+        JSON.stringify({
+          ok,
+          checks: checks.map((c) => ({
+            plugin: c.plugin,
+            instance: c.instance,
+            ok: c.report.ok,
+            message: c.report.message,
+          })),
+        }),
+      );
     }
     if (url.pathname === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
@@ -111,24 +151,45 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       const presented = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim() ?? '';
       caller = tokens.find(([, t]) => safeEqual(presented, t))?.[0];
       if (!caller) {
-        return jsonRpcError(res, 401, presented ? 'Unauthorized: invalid bearer token' : 'Unauthorized: send Authorization: Bearer <token>', {
-          'www-authenticate': `Bearer realm="infra-mcp"${presented ? ', error="invalid_token"' : ''}`,
-        });
+        return jsonRpcError(
+          res,
+          401,
+          presented
+            ? 'Unauthorized: invalid bearer token'
+            : 'Unauthorized: send Authorization: Bearer <token>',
+          {
+            'www-authenticate': `Bearer realm="infra-mcp"${presented ? ', error="invalid_token"' : ''}`,
+          },
+        );
       }
     }
     if (closing) return jsonRpcError(res, 503, 'Server is shutting down', { connection: 'close' });
     if (req.method === 'GET' || req.method === 'DELETE') {
-      return jsonRpcError(res, 405, 'Method not allowed: this server is stateless; POST JSON-RPC messages to /mcp', { allow: 'POST' });
+      return jsonRpcError(
+        res,
+        405,
+        'Method not allowed: this server is stateless; POST JSON-RPC messages to /mcp',
+        { allow: 'POST' },
+      );
     }
     if (req.method !== 'POST') return jsonRpcError(res, 405, 'Method not allowed', { allow: 'POST' });
     const body = await readBody(req, limit);
-    if (body === 'too-large') return jsonRpcError(res, 413, `Request body too large: the limit is ${limit} bytes`, { connection: 'close' });
+    if (body === 'too-large')
+      return jsonRpcError(res, 413, `Request body too large: the limit is ${limit} bytes`, {
+        connection: 'close',
+      });
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
       res.writeHead(400, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: body is not valid JSON' }, id: null }));
+      return res.end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          error: { code: -32700, message: 'Parse error: body is not valid JSON' },
+          id: null,
+        }),
+      );
     }
     inflight.add(res);
     res.on('close', () => inflight.delete(res));
@@ -138,7 +199,12 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       transport.close().catch(() => {});
       server.close().catch(() => {});
     });
-    if (caller) (req as IncomingMessage & { auth?: unknown }).auth = { token: 'redacted', clientId: caller, scopes: [] };
+    if (caller)
+      (req as IncomingMessage & { auth?: unknown }).auth = {
+        token: 'redacted',
+        clientId: caller,
+        scopes: [],
+      };
     await transport.handleRequest(req as never, res, parsed);
   };
 

@@ -1,4 +1,6 @@
 export { type ApprovalOptions, Approvals, changeHash } from './approval.js';
+/** Optional per-call output budget argument; add it to a tool's input to let callers raise or lower the budget. */
+export { maxBytesArg } from './args.js';
 export {
   type AuditEntry,
   AuditLog,
@@ -47,10 +49,10 @@ export {
   truncationNotice,
 } from './output.js';
 export {
-  type Effect,
-  type HealthReport,
   definePlugin,
   defineTool,
+  type Effect,
+  type HealthReport,
   isPlugin,
   isPluginFactory,
   type Plan,
@@ -62,12 +64,18 @@ export {
   type ToolDefinition,
   type ToolResult,
 } from './plugin.js';
-export { type Decision, decide, globToRegExp, isListed, matchesAny, type Policy, type PolicyRules, policyRulesSchema } from './policy.js';
+export {
+  type Decision,
+  decide,
+  globToRegExp,
+  isListed,
+  matchesAny,
+  type Policy,
+  type PolicyRules,
+  policyRulesSchema,
+} from './policy.js';
 export { isSecretKey, REDACTED, redact, redactString } from './redact.js';
 export { buildRegistry, MAX_TOOL_NAME, type RegisteredTool, type Registry } from './registry.js';
 export { PluginRuntime } from './runtime.js';
 export { type CallContext, type CreateServerOptions, createServer, InfraMcpServer } from './server.js';
 export { serveStdio } from './stdio.js';
-
-/** Optional per-call output budget argument; add it to a tool's input to let callers raise or lower the budget. */
-export { maxBytesArg } from './args.js';

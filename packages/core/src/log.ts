@@ -10,7 +10,11 @@ export interface Logger {
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, notice: 2, warning: 3, error: 4 };
 
 /** Process log: stderr only (stdout is the stdio transport's wire). */
-export function stderrLogger(name = 'infra-mcp', min: LogLevel = 'info', sink?: (level: LogLevel, line: string, data?: unknown) => void): Logger {
+export function stderrLogger(
+  name = 'infra-mcp',
+  min: LogLevel = 'info',
+  sink?: (level: LogLevel, line: string, data?: unknown) => void,
+): Logger {
   const write = (level: LogLevel, message: string, data?: unknown) => {
     sink?.(level, message, data);
     if (ORDER[level] < ORDER[min]) return;

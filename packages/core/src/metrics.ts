@@ -29,17 +29,33 @@ export class Metrics {
       '# HELP infra_mcp_tool_calls_total Tool calls by tool and outcome (ok, dry_run, error, denied).',
       '# TYPE infra_mcp_tool_calls_total counter',
     ];
-    for (const [tool, s] of this.tools) for (const [outcome, n] of s.calls) out.push(`infra_mcp_tool_calls_total{tool="${tool}",outcome="${outcome}"} ${n}`);
-    out.push('# HELP infra_mcp_tool_errors_total Tool calls that returned an error or were denied.', '# TYPE infra_mcp_tool_errors_total counter');
-    for (const [tool, s] of this.tools) out.push(`infra_mcp_tool_errors_total{tool="${tool}"} ${(s.calls.get('error') ?? 0) + (s.calls.get('denied') ?? 0)}`);
-    out.push('# HELP infra_mcp_tool_call_duration_seconds Tool call latency.', '# TYPE infra_mcp_tool_call_duration_seconds histogram');
+    for (const [tool, s] of this.tools)
+      for (const [outcome, n] of s.calls)
+        out.push(`infra_mcp_tool_calls_total{tool="${tool}",outcome="${outcome}"} ${n}`);
+    out.push(
+      '# HELP infra_mcp_tool_errors_total Tool calls that returned an error or were denied.',
+      '# TYPE infra_mcp_tool_errors_total counter',
+    );
+    for (const [tool, s] of this.tools)
+      out.push(
+        `infra_mcp_tool_errors_total{tool="${tool}"} ${(s.calls.get('error') ?? 0) + (s.calls.get('denied') ?? 0)}`,
+      );
+    out.push(
+      '# HELP infra_mcp_tool_call_duration_seconds Tool call latency.',
+      '# TYPE infra_mcp_tool_call_duration_seconds histogram',
+    );
     for (const [tool, s] of this.tools) {
-      BUCKETS.forEach((b, i) => out.push(`infra_mcp_tool_call_duration_seconds_bucket{tool="${tool}",le="${b}"} ${s.buckets[i]}`));
+      for (const [i, b] of BUCKETS.entries()) {
+        out.push(`infra_mcp_tool_call_duration_seconds_bucket{tool="${tool}",le="${b}"} ${s.buckets[i]}`);
+      }
       out.push(`infra_mcp_tool_call_duration_seconds_bucket{tool="${tool}",le="+Inf"} ${s.count}`);
       out.push(`infra_mcp_tool_call_duration_seconds_sum{tool="${tool}"} ${s.sum}`);
       out.push(`infra_mcp_tool_call_duration_seconds_count{tool="${tool}"} ${s.count}`);
     }
-    out.push('# HELP infra_mcp_uptime_seconds Seconds since the server started.', '# TYPE infra_mcp_uptime_seconds gauge');
+    out.push(
+      '# HELP infra_mcp_uptime_seconds Seconds since the server started.',
+      '# TYPE infra_mcp_uptime_seconds gauge',
+    );
     out.push(`infra_mcp_uptime_seconds ${(Date.now() - this.started) / 1000}`);
     return `${out.join('\n')}\n`;
   }

@@ -75,7 +75,11 @@ export interface Fitted<T> {
  * Keep as many items (in order) as fit in `budget` bytes when each is rendered by `render`
  * (a line of text, or JSON). Always keeps at least one item when there is one.
  */
-export function fitToBudget<T>(items: readonly T[], budget: number, render: (item: T) => string = (i) => JSON.stringify(i)): Fitted<T> {
+export function fitToBudget<T>(
+  items: readonly T[],
+  budget: number,
+  render: (item: T) => string = (i) => JSON.stringify(i),
+): Fitted<T> {
   let used = 0;
   const out: T[] = [];
   for (const item of items) {
@@ -93,7 +97,11 @@ export function truncationNotice(omitted: number, what: string, narrow: string):
 }
 
 /** Cut text to a byte budget on a line boundary, appending a notice. */
-export function truncateText(text: string, budget: number, narrow = 'a narrower request or a larger maxBytes'): { text: string; truncated: boolean } {
+export function truncateText(
+  text: string,
+  budget: number,
+  narrow = 'a narrower request or a larger maxBytes',
+): { text: string; truncated: boolean } {
   if (byteLength(text) <= budget) return { text, truncated: false };
   const lines = text.split('\n');
   const kept: string[] = [];
@@ -104,8 +112,16 @@ export function truncateText(text: string, budget: number, narrow = 'a narrower 
     kept.push(line);
     used += size;
   }
-  if (kept.length === 0) kept.push(Buffer.from(text).subarray(0, Math.max(0, budget - 120)).toString('utf8'));
-  return { text: `${kept.join('\n')}\n${truncationNotice(lines.length - kept.length, 'lines', narrow)}`, truncated: true };
+  if (kept.length === 0)
+    kept.push(
+      Buffer.from(text)
+        .subarray(0, Math.max(0, budget - 120))
+        .toString('utf8'),
+    );
+  return {
+    text: `${kept.join('\n')}\n${truncationNotice(lines.length - kept.length, 'lines', narrow)}`,
+    truncated: true,
+  };
 }
 
 /** Opaque pagination cursor (base64url JSON). */
@@ -129,7 +145,9 @@ export function renderData(value: unknown, indent = ''): string {
     if (value.length === 0) return `${indent}(none)`;
     if (value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
       const keys = [...new Set(value.flatMap((v) => Object.keys(v)))];
-      if (keys.every((k) => value.every((v) => typeof (v as any)[k] !== 'object' || (v as any)[k] === null))) {
+      if (
+        keys.every((k) => value.every((v) => typeof (v as any)[k] !== 'object' || (v as any)[k] === null))
+      ) {
         return table(
           keys,
           value.map((v) => keys.map((k) => (v as any)[k])),
@@ -139,10 +157,20 @@ export function renderData(value: unknown, indent = ''): string {
           .join('\n');
       }
     }
-    return value.map((v) => (typeof v === 'object' && v !== null ? `${indent}-\n${renderData(v, `${indent}  `)}` : `${indent}- ${v}`)).join('\n');
+    return value
+      .map((v) =>
+        typeof v === 'object' && v !== null
+          ? `${indent}-\n${renderData(v, `${indent}  `)}`
+          : `${indent}- ${v}`,
+      )
+      .join('\n');
   }
   return Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => (v && typeof v === 'object' ? `${indent}${k}:\n${renderData(v, `${indent}  `)}` : `${indent}${k}: ${v === null ? '-' : v}`))
+    .map(([k, v]) =>
+      v && typeof v === 'object'
+        ? `${indent}${k}:\n${renderData(v, `${indent}  `)}`
+        : `${indent}${k}: ${v === null ? '-' : v}`,
+    )
     .join('\n');
 }

@@ -95,7 +95,10 @@ export interface PromptDefinition {
   args?: z.ZodObject;
   render: (
     args: Record<string, string>,
-  ) => ({ role: 'user' | 'assistant'; text: string } | { role: 'user' | 'assistant'; content: Record<string, unknown> })[];
+  ) => (
+    | { role: 'user' | 'assistant'; text: string }
+    | { role: 'user' | 'assistant'; content: Record<string, unknown> }
+  )[];
 }
 
 export interface HealthReport {
@@ -137,12 +140,17 @@ export interface Plugin<S extends z.ZodObject = z.ZodObject, C = any> extends Pl
 const ID_RE = /^[a-z0-9-]+$/;
 const TOOL_RE = /^[a-z0-9_]+$/;
 
-export function defineTool<I extends z.ZodObject, O extends z.ZodType, C = any, P extends z.ZodType = z.ZodType>(
-  tool: ToolDefinition<I, O, C, P>,
-): ToolDefinition<I, O, C, P> {
+export function defineTool<
+  I extends z.ZodObject,
+  O extends z.ZodType,
+  C = any,
+  P extends z.ZodType = z.ZodType,
+>(tool: ToolDefinition<I, O, C, P>): ToolDefinition<I, O, C, P> {
   if (!TOOL_RE.test(tool.name)) throw new Error(`tool name "${tool.name}" must match [a-z0-9_]+`);
   if (tool.effect !== 'read' && !tool.plan) {
-    throw new Error(`tool "${tool.name}" has effect "${tool.effect}" but no plan(): every write is dry-run first`);
+    throw new Error(
+      `tool "${tool.name}" has effect "${tool.effect}" but no plan(): every write is dry-run first`,
+    );
   }
   return tool;
 }
@@ -160,7 +168,9 @@ export function definePlugin<S extends z.ZodObject, C>(
 }
 
 /** A factory made by definePlugin (carries `pluginId`). */
-export function isPluginFactory(value: unknown): value is ((options?: unknown) => Plugin) & { pluginId: string } {
+export function isPluginFactory(
+  value: unknown,
+): value is ((options?: unknown) => Plugin) & { pluginId: string } {
   return typeof value === 'function' && typeof (value as { pluginId?: unknown }).pluginId === 'string';
 }
 

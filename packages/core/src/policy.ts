@@ -3,7 +3,10 @@ import type { Effect } from './plugin.js';
 
 export const policyRulesSchema = z.strictObject({
   readOnly: z.boolean().optional().describe('Hide and refuse write/destructive tools'),
-  allow: z.array(z.string()).optional().describe('Glob patterns on full tool names; when set, only these are served'),
+  allow: z
+    .array(z.string())
+    .optional()
+    .describe('Glob patterns on full tool names; when set, only these are served'),
   deny: z.array(z.string()).optional().describe('Glob patterns on full tool names that are never served'),
 });
 
@@ -20,7 +23,10 @@ const globCache = new Map<string, RegExp>();
 export function globToRegExp(glob: string): RegExp {
   let re = globCache.get(glob);
   if (!re) {
-    const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     re = new RegExp(`^${body}$`);
     globCache.set(glob, re);
   }
@@ -42,7 +48,13 @@ export interface Decision {
  * `readOnly: true` or `deny` match refuses; an `allow` list at any level must match. A more
  * specific level can lift `readOnly` by setting `readOnly: false` (e.g. dev writable in a read-only server).
  */
-export function decide(policy: Policy, tool: string, effect: Effect, pluginId: string, instance?: string): Decision {
+export function decide(
+  policy: Policy,
+  tool: string,
+  effect: Effect,
+  pluginId: string,
+  instance?: string,
+): Decision {
   const plugin = policy.plugins?.[pluginId];
   const levels: [string, PolicyRules | undefined][] = [
     ['server', policy],
@@ -53,7 +65,8 @@ export function decide(policy: Policy, tool: string, effect: Effect, pluginId: s
   for (const [where, rules] of levels) {
     if (!rules) continue;
     if (rules.readOnly !== undefined) readOnly = { value: rules.readOnly, where };
-    if (matchesAny(tool, rules.deny)) return { allowed: false, reason: `${tool} is denied by the ${where} policy (deny list)` };
+    if (matchesAny(tool, rules.deny))
+      return { allowed: false, reason: `${tool} is denied by the ${where} policy (deny list)` };
     if (rules.allow && !matchesAny(tool, rules.allow)) {
       return { allowed: false, reason: `${tool} is not in the ${where} policy's allow list` };
     }
@@ -65,7 +78,13 @@ export function decide(policy: Policy, tool: string, effect: Effect, pluginId: s
 }
 
 /** Listed when allowed for at least one configured instance. */
-export function isListed(policy: Policy, tool: string, effect: Effect, pluginId: string, instances: readonly string[]): boolean {
+export function isListed(
+  policy: Policy,
+  tool: string,
+  effect: Effect,
+  pluginId: string,
+  instances: readonly string[],
+): boolean {
   if (instances.length === 0) return decide(policy, tool, effect, pluginId).allowed;
   return instances.some((i) => decide(policy, tool, effect, pluginId, i).allowed);
 }

@@ -5,7 +5,10 @@ const SECRET_KEY =
 
 const PATTERNS: [RegExp, (m: string, ...g: string[]) => string][] = [
   // scheme://user:password@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+):([^/\s@]+)@/gi, (_m, scheme, user) => `${scheme}${user}:${REDACTED}@`],
+  [
+    /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+):([^/\s@]+)@/gi,
+    (_m, scheme, user) => `${scheme}${user}:${REDACTED}@`,
+  ],
   // token-like query parameters
   [
     /([?&](?:access_token|token|api[-_]?key|apikey|password|secret|sig|signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=)[^&\s#"']+/gi,
@@ -50,7 +53,10 @@ export function redact<T>(value: T, extraSecrets: readonly string[] = []): T {
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
-        out[k] = isSecretKey(k) && (typeof x === 'string' || typeof x === 'number') && x !== '' ? REDACTED : walk(x, depth + 1);
+        out[k] =
+          isSecretKey(k) && (typeof x === 'string' || typeof x === 'number') && x !== ''
+            ? REDACTED
+            : walk(x, depth + 1);
       }
       return out;
     }

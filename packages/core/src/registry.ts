@@ -51,7 +51,10 @@ export interface Registry {
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   return rest;
 }
 
@@ -88,17 +91,22 @@ export function buildRegistry(runtimes: PluginRuntime[], policy: Policy): Regist
   for (const runtime of runtimes) {
     const { plugin } = runtime;
     if (seenPlugins.has(plugin.id)) {
-      throw new Error(`two plugins use the id "${plugin.id}" (${seenPlugins.get(plugin.id)} and ${plugin.title}); give one of them another id`);
+      throw new Error(
+        `two plugins use the id "${plugin.id}" (${seenPlugins.get(plugin.id)} and ${plugin.title}); give one of them another id`,
+      );
     }
     seenPlugins.set(plugin.id, plugin.title);
     const prefix = plugin.id.replace(/-/g, '_');
     for (const def of plugin.tools) {
       const name = `${prefix}_${def.name}`;
       if (!FULL_NAME.test(name)) {
-        throw new Error(`tool name "${name}" (plugin ${plugin.id}) must be at most ${MAX_TOOL_NAME} characters of [a-z0-9_]`);
+        throw new Error(
+          `tool name "${name}" (plugin ${plugin.id}) must be at most ${MAX_TOOL_NAME} characters of [a-z0-9_]`,
+        );
       }
       const source = `plugin ${plugin.id} tool ${def.name}`;
-      if (seen.has(name)) throw new Error(`tool name collision: "${name}" is defined by ${seen.get(name)} and by ${source}`);
+      if (seen.has(name))
+        throw new Error(`tool name collision: "${name}" is defined by ${seen.get(name)} and by ${source}`);
       seen.set(name, source);
 
       const extra: Record<string, z.ZodType> = {};
@@ -109,14 +117,20 @@ export function buildRegistry(runtimes: PluginRuntime[], policy: Policy): Regist
           .describe(`Backend instance (default ${runtime.defaultInstance})`);
       }
       if (def.effect !== 'read') {
-        extra.approval = z.string().optional().describe('Approval token from the dry run; omit to preview the change');
+        extra.approval = z
+          .string()
+          .optional()
+          .describe('Approval token from the dry run; omit to preview the change');
       }
       const args = def.input.extend(extra).strict();
       const output = def.effect === 'read' ? def.output : writeOutput(def);
       const listing: RegisteredTool['listing'] = {
         name,
         ...(def.title ? { title: def.title } : {}),
-        description: def.effect === 'read' ? def.description : `${def.description.replace(/\.?$/, '.')} Dry run unless approved.`,
+        description:
+          def.effect === 'read'
+            ? def.description
+            : `${def.description.replace(/\.?$/, '.')} Dry run unless approved.`,
         inputSchema: jsonSchema(args, 'input'),
         outputSchema: jsonSchema(output, 'output'),
         annotations: annotations(def),

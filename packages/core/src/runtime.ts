@@ -1,4 +1,9 @@
-import { type ResolvedPluginConfig, redactConfig, resolvePluginConfig, type ResolveSource } from './config.js';
+import {
+  type ResolvedPluginConfig,
+  type ResolveSource,
+  redactConfig,
+  resolvePluginConfig,
+} from './config.js';
 import { ErrorCodes, isToolError, ToolError } from './errors.js';
 import type { Logger } from './log.js';
 import type { HealthReport, Plugin } from './plugin.js';
@@ -28,7 +33,11 @@ export class PluginRuntime {
   instanceName(requested: string | undefined): string {
     const name = requested ?? this.defaultInstance;
     if (!(name in this.config.instances)) {
-      throw new ToolError(ErrorCodes.unknownInstance, `unknown ${this.plugin.id} instance "${name}"`, `use one of: ${this.instanceNames.join(', ')}`);
+      throw new ToolError(
+        ErrorCodes.unknownInstance,
+        `unknown ${this.plugin.id} instance "${name}"`,
+        `use one of: ${this.instanceNames.join(', ')}`,
+      );
     }
     return name;
   }
@@ -40,7 +49,13 @@ export class PluginRuntime {
       const options = this.config.instances[instance]!;
       pending = this.plugin.setup(options as never, { instance, log: this.log }).catch((err) => {
         this.clients.delete(instance);
-        throw isToolError(err) ? err : new ToolError(ErrorCodes.notConfigured, `${this.plugin.id}/${instance} setup failed: ${this.scrub((err as Error).message)}`, `check plugins.${this.plugin.id} in the config (infra-mcp config shows the effective values)`);
+        throw isToolError(err)
+          ? err
+          : new ToolError(
+              ErrorCodes.notConfigured,
+              `${this.plugin.id}/${instance} setup failed: ${this.scrub((err as Error).message)}`,
+              `check plugins.${this.plugin.id} in the config (infra-mcp config shows the effective values)`,
+            );
       });
       this.clients.set(instance, pending);
     }
@@ -60,7 +75,9 @@ export class PluginRuntime {
 
   /** Effective config with secrets redacted. */
   redactedConfig(): Record<string, unknown> {
-    return Object.fromEntries(Object.entries(this.config.instances).map(([name, c]) => [name, redactConfig(this.plugin.config, c)]));
+    return Object.fromEntries(
+      Object.entries(this.config.instances).map(([name, c]) => [name, redactConfig(this.plugin.config, c)]),
+    );
   }
 
   scrub(text: string): string {

@@ -82,7 +82,11 @@ export class InfraMcpServer {
     this.audit = new AuditLog(options.audit ?? [new JsonlAuditSink()]);
     const runtimes: PluginRuntime[] = [];
     for (const plugin of options.plugins) {
-      const runtime = PluginRuntime.resolve(plugin, { file: options.pluginConfig?.[plugin.id], fileName: options.configFile, env: options.env }, this.log);
+      const runtime = PluginRuntime.resolve(
+        plugin,
+        { file: options.pluginConfig?.[plugin.id], fileName: options.configFile, env: options.env },
+        this.log,
+      );
       if (runtime.config.enabled) runtimes.push(runtime);
     }
     const policy: Policy = { ...this.policy, plugins: { ...this.policy.plugins } };
@@ -121,7 +125,11 @@ export class InfraMcpServer {
           ? async (message) => {
               const answer = await server.elicitInput({
                 message,
-                requestedSchema: { type: 'object', properties: { approve: { type: 'boolean', title: 'Apply this change?' } }, required: ['approve'] },
+                requestedSchema: {
+                  type: 'object',
+                  properties: { approve: { type: 'boolean', title: 'Apply this change?' } },
+                  required: ['approve'],
+                },
               });
               return answer.action === 'accept' && answer.content?.approve === true;
             }
@@ -131,29 +139,53 @@ export class InfraMcpServer {
     server.setRequestHandler(ListResourcesRequestSchema, async () => ({
       resources: this.registry.resources
         .filter((r) => r.uri)
-        .map((r) => ({ uri: r.uri!, name: r.def.name, title: r.def.title, description: r.def.description, mimeType: r.def.mimeType })),
+        .map((r) => ({
+          uri: r.uri!,
+          name: r.def.name,
+          title: r.def.title,
+          description: r.def.description,
+          mimeType: r.def.mimeType,
+        })),
     }));
     server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
       resourceTemplates: this.registry.resources
         .filter((r) => r.template)
-        .map((r) => ({ uriTemplate: r.def.template!, name: r.def.name, title: r.def.title, description: r.def.description, mimeType: r.def.mimeType })),
+        .map((r) => ({
+          uriTemplate: r.def.template!,
+          name: r.def.name,
+          title: r.def.title,
+          description: r.def.description,
+          mimeType: r.def.mimeType,
+        })),
     }));
-    server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => this.readResource(req.params.uri, extra.signal));
+    server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) =>
+      this.readResource(req.params.uri, extra.signal),
+    );
     server.setRequestHandler(ListPromptsRequestSchema, async () => ({
       prompts: [...this.registry.prompts.values()].map((p) => ({
         name: p.name,
         title: p.def.title,
         description: p.def.description,
         arguments: p.def.args
-          ? Object.entries(p.def.args.shape).map(([name, s]) => ({ name, description: (s as z.ZodType).description, required: !(s as z.ZodType).safeParse(undefined).success }))
+          ? Object.entries(p.def.args.shape).map(([name, s]) => ({
+              name,
+              description: (s as z.ZodType).description,
+              required: !(s as z.ZodType).safeParse(undefined).success,
+            }))
           : [],
       })),
     }));
     server.setRequestHandler(GetPromptRequestSchema, async (req) => {
       const prompt = this.registry.prompts.get(req.params.name);
       if (!prompt) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${req.params.name}`);
-      const args = prompt.def.args ? prompt.def.args.safeParse(req.params.arguments ?? {}) : { success: true as const, data: {} };
-      if (!args.success) throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for prompt ${req.params.name}: ${z.prettifyError(args.error)}`);
+      const args = prompt.def.args
+        ? prompt.def.args.safeParse(req.params.arguments ?? {})
+        : { success: true as const, data: {} };
+      if (!args.success)
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `Invalid arguments for prompt ${req.params.name}: ${z.prettifyError(args.error)}`,
+        );
       return {
         description: prompt.def.description,
         messages: prompt.def.render(args.data as Record<string, string>).map((m) => ({
@@ -187,18 +219,39 @@ export class InfraMcpServer {
       const client = await r.runtime.client(instance);
       const ctx = this.context(r.runtime.plugin.id, instance, client, { signal }, this.maxBytes);
       const contents = await r.def.read(new URL(uri), vars, ctx);
-      return { contents: contents.map((c) => ({ uri, mimeType: c.mimeType ?? r.def.mimeType, ...(c.blob !== undefined ? { blob: c.blob } : { text: redact(c.text ?? '', r.runtime.config.secrets) }) })) };
+      return {
+        contents: contents.map((c) => ({
+          uri,
+          mimeType: c.mimeType ?? r.def.mimeType,
+          ...(c.blob !== undefined
+            ? { blob: c.blob }
+            : { text: redact(c.text ?? '', r.runtime.config.secrets) }),
+        })),
+      };
     }
     throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`);
   }
 
-  private context(pluginId: string, instance: string, client: unknown, call: CallContext, budget: number): ToolContext {
+  private context(
+    pluginId: string,
+    instance: string,
+    client: unknown,
+    call: CallContext,
+    budget: number,
+  ): ToolContext {
     const notify = call.sendNotification;
     const minLevel = LEVELS.indexOf(call.logLevel ?? 'info');
     const send = (level: LogLevel, message: string, data?: unknown) => {
-      (level === 'debug' ? () => {} : this.log[level === 'warning' ? 'warn' : level === 'notice' ? 'info' : level])(`${pluginId}/${instance}: ${message}`);
+      (level === 'debug'
+        ? () => {}
+        : this.log[level === 'warning' ? 'warn' : level === 'notice' ? 'info' : level])(
+        `${pluginId}/${instance}: ${message}`,
+      );
       if (notify && LEVELS.indexOf(level) >= minLevel) {
-        notify({ method: 'notifications/message', params: { level, logger: pluginId, data: data === undefined ? message : { message, data } } }).catch(() => {});
+        notify({
+          method: 'notifications/message',
+          params: { level, logger: pluginId, data: data === undefined ? message : { message, data } },
+        }).catch(() => {});
       }
     };
     return {
@@ -215,7 +268,15 @@ export class InfraMcpServer {
       },
       progress: async (progress, total, message) => {
         if (call.progressToken === undefined || !notify) return;
-        await notify({ method: 'notifications/progress', params: { progressToken: call.progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } });
+        await notify({
+          method: 'notifications/progress',
+          params: {
+            progressToken: call.progressToken,
+            progress,
+            ...(total !== undefined ? { total } : {}),
+            ...(message ? { message } : {}),
+          },
+        });
       },
     };
   }
@@ -225,12 +286,20 @@ export class InfraMcpServer {
    * output budget, redaction, audit and metrics. Unknown tools throw a JSON-RPC error; everything
    * else comes back as a result (isError with a stable code and a hint on failure).
    */
-  async callTool(name: string, rawArgs: Record<string, unknown>, call: CallContext = {}): Promise<CallToolResult> {
+  async callTool(
+    name: string,
+    rawArgs: Record<string, unknown>,
+    call: CallContext = {},
+  ): Promise<CallToolResult> {
     const started = Date.now();
     const tool = this.registry.tools.get(name) ?? this.registry.hidden.get(name);
     let instance: string | undefined;
     let dryRun = false;
-    const finish = async (result: CallToolResult, outcome: Outcome, errorCode?: string): Promise<CallToolResult> => {
+    const finish = async (
+      result: CallToolResult,
+      outcome: Outcome,
+      errorCode?: string,
+    ): Promise<CallToolResult> => {
       const bytes = byteLength(JSON.stringify(result));
       this.metrics.observe(name, outcome, (Date.now() - started) / 1000);
       try {
@@ -249,8 +318,14 @@ export class InfraMcpServer {
         });
       } catch (err) {
         this.log.error((err as Error).message);
-        if (tool && tool.effect !== 'read' && !dryRun) {
-          return errorResult(new ToolError(ErrorCodes.auditFailed, `the change ran but its audit record could not be written: ${(err as Error).message}`, 'fix the audit sink (infra-mcp doctor) before making further changes'));
+        if (tool && tool.effect !== 'read' && outcome === 'ok') {
+          return errorResult(
+            new ToolError(
+              ErrorCodes.auditFailed,
+              `the change ran but its audit record could not be written: ${(err as Error).message}`,
+              'fix the audit sink (infra-mcp doctor) before making further changes',
+            ),
+          );
         }
       }
       return result;
@@ -258,19 +333,36 @@ export class InfraMcpServer {
 
     if (!tool) {
       await finish({ content: [] }, 'denied', 'unknown_tool');
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}. tools/list shows the tools this server offers.`);
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown tool: ${name}. tools/list shows the tools this server offers.`,
+      );
     }
     const plugin = tool.runtime.plugin;
     try {
       const parsed = tool.args.safeParse(rawArgs);
       if (!parsed.success) {
-        throw new ToolError(ErrorCodes.invalidArguments, `invalid arguments for ${name}: ${describeIssues(parsed.error)}`, 'fix the listed arguments; the tool input schema in tools/list gives each type');
+        throw new ToolError(
+          ErrorCodes.invalidArguments,
+          `invalid arguments for ${name}: ${describeIssues(parsed.error)}`,
+          'fix the listed arguments; the tool input schema in tools/list gives each type',
+        );
       }
       const args = parsed.data as Record<string, unknown>;
       instance = tool.runtime.instanceName(args.instance as string | undefined);
       const decision = decide(this.policy, name, tool.effect, plugin.id, instance);
       if (!decision.allowed) {
-        return await finish(errorResult(new ToolError(ErrorCodes.denied, decision.reason!, 'this server does not allow it; ask the operator to change the policy, or use a read tool')), 'denied', ErrorCodes.denied);
+        return await finish(
+          errorResult(
+            new ToolError(
+              ErrorCodes.denied,
+              decision.reason!,
+              'this server does not allow it; ask the operator to change the policy, or use a read tool',
+            ),
+          ),
+          'denied',
+          ErrorCodes.denied,
+        );
       }
       const budget = typeof args.maxBytes === 'number' ? args.maxBytes : this.maxBytes;
       const timeoutMs = tool.def.timeoutMs ?? this.timeoutMs;
@@ -280,24 +372,45 @@ export class InfraMcpServer {
       const ctx = this.context(plugin.id, instance, client, { ...call, signal }, budget);
       const { approval, ...planArgs } = args;
       const work = async (): Promise<{ result: CallToolResult; dry: boolean }> => {
-        if (tool.effect === 'read') return { result: this.shape(tool, await tool.def.run(args, ctx), budget), dry: false };
+        if (tool.effect === 'read')
+          return { result: this.shape(tool, await tool.def.run(args, ctx), budget), dry: false };
         const plan = await tool.def.plan!(planArgs, ctx);
         const hash = changeHash(name, instance!, planArgs, plan.change);
         if (approval === undefined) {
           if (this.approvalMode === 'elicit' && call.elicit) {
             const text = plan.text ?? renderData(plan.preview);
             if (!(await call.elicit(`${name} on ${plugin.id}/${instance}:\n${text}`))) {
-              return { result: this.shapeWrite(tool, { dryRun: true, preview: plan.preview }, `${text}\nnot approved by the user; nothing was changed`, budget), dry: true };
+              return {
+                result: this.shapeWrite(
+                  tool,
+                  { dryRun: true, preview: plan.preview },
+                  `${text}\nnot approved by the user; nothing was changed`,
+                  budget,
+                ),
+                dry: true,
+              };
             }
             return { result: await this.execute(tool, args, ctx, plan, budget), dry: false };
           }
           const { token, expiresAt } = this.approvals.issue(name, instance!, hash);
           const text = `dry run: nothing was changed\n${plan.text ?? renderData(plan.preview)}\nto apply exactly this change, call ${name} again with the same arguments and approval: "${token}" (expires ${expiresAt})`;
-          return { result: this.shapeWrite(tool, { dryRun: true, approval: token, expiresAt, preview: plan.preview }, text, budget), dry: true };
+          return {
+            result: this.shapeWrite(
+              tool,
+              { dryRun: true, approval: token, expiresAt, preview: plan.preview },
+              text,
+              budget,
+            ),
+            dry: true,
+          };
         }
         this.approvals.check(String(approval), name, instance!, hash);
         await this.audit.check().catch((err) => {
-          throw new ToolError(ErrorCodes.auditFailed, `audit log is not writable (${(err as Error).message}); the change was not executed`, 'fix the audit sink, then approve again');
+          throw new ToolError(
+            ErrorCodes.auditFailed,
+            `audit log is not writable (${(err as Error).message}); the change was not executed`,
+            'fix the audit sink, then approve again',
+          );
         });
         return { result: await this.execute(tool, args, ctx, plan, budget), dry: false };
       };
@@ -305,17 +418,38 @@ export class InfraMcpServer {
       dryRun = dry;
       return await finish(result, dry ? 'dry_run' : 'ok');
     } catch (err) {
-      const e = toToolError(err, call.signal, tool.def.timeoutMs ?? this.timeoutMs, tool.runtime.scrub.bind(tool.runtime));
+      const e = toToolError(
+        err,
+        call.signal,
+        tool.def.timeoutMs ?? this.timeoutMs,
+        tool.runtime.scrub.bind(tool.runtime),
+      );
       return await finish(errorResult(e), 'error', e.code);
     }
   }
 
-  private async execute(tool: RegisteredTool, args: Record<string, unknown>, ctx: ToolContext, plan: Plan, budget: number): Promise<CallToolResult> {
+  private async execute(
+    tool: RegisteredTool,
+    args: Record<string, unknown>,
+    ctx: ToolContext,
+    plan: Plan,
+    budget: number,
+  ): Promise<CallToolResult> {
     const out = await tool.def.run(args, ctx, plan);
-    return this.shapeWrite(tool, { dryRun: false, result: out.data }, out.text ?? renderData(out.data), budget);
+    return this.shapeWrite(
+      tool,
+      { dryRun: false, result: out.data },
+      out.text ?? renderData(out.data),
+      budget,
+    );
   }
 
-  private shapeWrite(tool: RegisteredTool, data: Record<string, unknown>, text: string, budget: number): CallToolResult {
+  private shapeWrite(
+    tool: RegisteredTool,
+    data: Record<string, unknown>,
+    text: string,
+    budget: number,
+  ): CallToolResult {
     return this.shape(tool, { data, text }, budget);
   }
 
@@ -332,7 +466,13 @@ export class InfraMcpServer {
 
   /** Health of every enabled plugin instance (doctor, /readyz). */
   async health(): Promise<{ plugin: string; instance: string; report: HealthReport }[]> {
-    const checks = this.registry.runtimes.flatMap((r) => r.instanceNames.map(async (instance) => ({ plugin: r.plugin.id, instance, report: await r.health(instance) })));
+    const checks = this.registry.runtimes.flatMap((r) =>
+      r.instanceNames.map(async (instance) => ({
+        plugin: r.plugin.id,
+        instance,
+        report: await r.health(instance),
+      })),
+    );
     return Promise.all(checks);
   }
 
@@ -351,8 +491,10 @@ function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((i) => {
       const path = i.path.join('.') || '(arguments)';
-      if (i.code === 'unrecognized_keys') return `unknown argument${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
-      if (i.code === 'invalid_type' && i.input === undefined) return `${path}: required`;
+      if (i.code === 'unrecognized_keys')
+        return `unknown argument${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+      if (i.code === 'invalid_type' && /received undefined/.test(i.message))
+        return `${path}: required (${i.expected})`;
       return `${path}: ${i.message}`;
     })
     .join('; ');
@@ -361,19 +503,42 @@ function describeIssues(error: z.ZodError): string {
 function errorResult(err: ToolError): CallToolResult {
   return {
     isError: true,
-    content: [{ type: 'text', text: `error [${err.code}]: ${err.message}${err.hint ? `\nhint: ${err.hint}` : ''}` }],
-    _meta: { 'infra-mcp/error': { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } },
+    content: [
+      { type: 'text', text: `error [${err.code}]: ${err.message}${err.hint ? `\nhint: ${err.hint}` : ''}` },
+    ],
+    _meta: {
+      'infra-mcp/error': { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) },
+    },
   };
 }
 
-function toToolError(err: unknown, callSignal: AbortSignal | undefined, timeoutMs: number, scrub: (s: string) => string): ToolError {
-  if (isToolError(err)) return new ToolError(err.code, scrub(err.message), err.hint && scrub(err.hint), err.details);
+function toToolError(
+  err: unknown,
+  callSignal: AbortSignal | undefined,
+  timeoutMs: number,
+  scrub: (s: string) => string,
+): ToolError {
+  if (isToolError(err))
+    return new ToolError(err.code, scrub(err.message), err.hint && scrub(err.hint), err.details);
   const e = err as Error & { name?: string };
-  if (callSignal?.aborted) return new ToolError(ErrorCodes.cancelled, 'the call was cancelled by the client', 'call again if the result is still needed');
+  if (callSignal?.aborted)
+    return new ToolError(
+      ErrorCodes.cancelled,
+      'the call was cancelled by the client',
+      'call again if the result is still needed',
+    );
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-    return new ToolError(ErrorCodes.timeout, `the backend did not answer within ${timeoutMs} ms`, 'narrow the request (shorter range, fewer series) or try again later');
+    return new ToolError(
+      ErrorCodes.timeout,
+      `the backend did not answer within ${timeoutMs} ms`,
+      'narrow the request (shorter range, fewer series) or try again later',
+    );
   }
-  return new ToolError(ErrorCodes.backendError, scrub(e?.message ?? String(err)), 'check the arguments and the backend; infra-mcp doctor tests connectivity');
+  return new ToolError(
+    ErrorCodes.backendError,
+    scrub(e?.message ?? String(err)),
+    'check the arguments and the backend; infra-mcp doctor tests connectivity',
+  );
 }
 
 /** Resolve with the work, or reject as soon as the signal aborts (tools that ignore the signal still stop the call). */

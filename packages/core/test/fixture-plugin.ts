@@ -20,7 +20,8 @@ export const kv = definePlugin({
   }),
   env: { KV_URL: 'url', KV_PASSWORD: 'password', KV_TIMEOUT_MS: 'timeoutMs' },
   setup: async (config) => {
-    if (config.url.includes('broken')) throw new Error(`cannot reach ${config.url} with password ${config.password}`);
+    if (config.url.includes('broken'))
+      throw new Error(`cannot reach ${config.url} with password ${config.password}`);
     return { values: new Map([['a', '1']]), setups: 1 } satisfies Store;
   },
   health: async (store: Store) => ({ ok: true, message: `${store.values.size} keys` }),
@@ -42,8 +43,10 @@ export const kv = definePlugin({
             });
           });
         }
-        if (key === 'fail') throw new ToolError('no_such_key', 'key "fail" cannot be read', 'use another key');
-        if (key === 'leak') throw new Error('backend said: Authorization: Bearer abcdefghijklmnop and password hunter22');
+        if (key === 'fail')
+          throw new ToolError('no_such_key', 'key "fail" cannot be read', 'use another key');
+        if (key === 'leak')
+          throw new Error('backend said: Authorization: Bearer abcdefghijklmnop and password hunter22');
         return { data: { key, value: store.values.get(key) ?? null } };
       },
     }),
@@ -57,7 +60,11 @@ export const kv = definePlugin({
       idempotent: true,
       plan: async ({ key, value }, ctx) => {
         const from = (ctx.client as Store).values.get(key) ?? null;
-        return { change: { key, from, to: value }, preview: { key, from, to: value }, text: `${key}: ${from ?? '(unset)'} -> ${value}` };
+        return {
+          change: { key, from, to: value },
+          preview: { key, from, to: value },
+          text: `${key}: ${from ?? '(unset)'} -> ${value}`,
+        };
       },
       run: async ({ key, value }, ctx) => {
         const store = ctx.client as Store;

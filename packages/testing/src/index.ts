@@ -23,11 +23,17 @@ export interface TestClient {
   /** The underlying MCP SDK client. */
   client: Awaited<ReturnType<typeof connectInMemory>>;
   listTools(): Promise<any[]>;
-  call(name: string, args?: Record<string, unknown>, options?: { signal?: AbortSignal; onprogress?: (p: unknown) => void; timeout?: number }): Promise<CallResult>;
+  call(
+    name: string,
+    args?: Record<string, unknown>,
+    options?: { signal?: AbortSignal; onprogress?: (p: unknown) => void; timeout?: number },
+  ): Promise<CallResult>;
   close(): Promise<void>;
 }
 
-export type ConnectOptions = Omit<CreateServerOptions, 'plugins'> & { capabilities?: Record<string, unknown> };
+export type ConnectOptions = Omit<CreateServerOptions, 'plugins'> & {
+  capabilities?: Record<string, unknown>;
+};
 
 /**
  * Build a server from plugins and connect an in-memory MCP client to it. Audit goes to memory
@@ -36,10 +42,19 @@ export type ConnectOptions = Omit<CreateServerOptions, 'plugins'> & { capabiliti
  *   const t = await connect([prometheus({ url })]);
  *   const r = await t.call('prometheus_query', { query: 'up' });
  */
-export async function connect(pluginsOrServer: Plugin[] | InfraMcpServer, options: ConnectOptions = {}): Promise<TestClient> {
+export async function connect(
+  pluginsOrServer: Plugin[] | InfraMcpServer,
+  options: ConnectOptions = {},
+): Promise<TestClient> {
   const audit = new MemoryAuditSink();
   const server = Array.isArray(pluginsOrServer)
-    ? createServer({ env: {}, logger: quietLogger, ...options, plugins: pluginsOrServer, audit: options.audit ?? [audit] })
+    ? createServer({
+        env: {},
+        logger: quietLogger,
+        ...options,
+        plugins: pluginsOrServer,
+        audit: options.audit ?? [audit],
+      })
     : pluginsOrServer;
   const client = await connectInMemory(server, options.capabilities);
   return {
@@ -59,7 +74,13 @@ export async function connect(pluginsOrServer: Plugin[] | InfraMcpServer, option
         .filter((c: any) => c.type === 'text')
         .map((c: any) => c.text)
         .join('\n');
-      return { isError: !!raw.isError, text, structured: raw.structuredContent, errorCode: raw._meta?.['infra-mcp/error']?.code, raw };
+      return {
+        isError: !!raw.isError,
+        text,
+        structured: raw.structuredContent,
+        errorCode: raw._meta?.['infra-mcp/error']?.code,
+        raw,
+      };
     },
     async close() {
       await client.close();
@@ -75,6 +96,9 @@ export const quietLogger = { debug: noop, info: noop, warn: noop, error: noop };
 /** Fail with a message naming the path when a shared fixture is missing (never pass silently). */
 export async function requireFixture(path: string): Promise<string> {
   const { existsSync } = await import('node:fs');
-  if (!existsSync(path)) throw new Error(`test fixture missing: ${path} (expected ../shared/fixtures beside the repo; see ../shared/fixtures/README.md)`);
+  if (!existsSync(path))
+    throw new Error(
+      `test fixture missing: ${path} (expected ../shared/fixtures beside the repo; see ../shared/fixtures/README.md)`,
+    );
   return path;
 }

@@ -1,0 +1,157 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KV_PLUGIN, requireBuiltCli, run, runStdio } from './cli-helpers.js';
+
+let dir: string;
+beforeAll(async () => {
+  requireBuiltCli();
+  dir = await mkdtemp(join(tmpdir(), 'infra-mcp-cli-'));
+});
+
+async function configFile(name: string, yaml: string): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, yaml);
+  return file;
+}
+
+describe('infra-mcp with no plugin configured', () => {
+  it('serves stdio with zero tools', async () => {
+    const r = await runStdio([], [{ method: 'tools/list' }], { INFRA_MCP_AUDIT_FILE: join(dir, 'a0.jsonl') });
+    expect(r.byId.get(0).result.serverInfo.name).toBe('infra-mcp');
+    expect(r.byId.get(1).result.tools).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+
+  it('doctor says what to configure and exits non-zero', async () => {
+    const r = await run(['doctor'], { env: { INFRA_MCP_AUDIT_FILE: join(dir, 'a1.jsonl') } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/no plugin is configured, so the server offers no tools/);
+  });
+});
+
+describe('configuration errors', () => {
+  it('an unknown key names the file, the key and the known keys', async () => {
+    const file = await configFile('unknown.yaml', 'maxbytes: 100\n');
+    const r = await run(['tools', '--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${file}: unknown key "maxbytes"; known keys here: plugins, policy, audit, approvals, maxBytes, timeoutMs, http`,
+    );
+  });
+
+  it('a wrong type names the key, the expected type and an example', async () => {
+    const file = await configFile('type.yaml', 'http:\n  listen: 3000\n');
+    const r = await run(['tools', '--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${file}: "http.listen": expected string, got number 3000; example: listen: "127.0.0.1:3000"`,
+    );
+  });
+
+  it("a plugin's missing required option names the plugin key and an example", async () => {
+    const file = await configFile('missing.yaml', 'plugins:\n  kv:\n    password: x\n');
+    const r = await run(['tools', '--config', file, '--plugin-module', KV_PLUGIN]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}: "plugins.kv.url": required option is missing (expected string)`);
+  });
+
+  it('env values are validated too', async () => {
+    const r = await run(['tools'], { env: { INFRA_MCP_MAX_BYTES: 'lots' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /env INFRA_MCP_MAX_BYTES: expected an integer, got "lots"; example: INFRA_MCP_MAX_BYTES=16384/,
+    );
+    const kv = await run(['tools', '--plugin-module', KV_PLUGIN], { env: { KV_URL: 'not a url' } });
+    expect(kv.code).toBe(2);
+    expect(kv.stderr).toMatch(/env KV_URL: .*url/i);
+  });
+
+  it('an unknown plugin section lists the available plugins', async () => {
+    const file = await configFile('plugin.yaml', 'plugins:\n  grafana: {}\n');
+    const r = await run(['tools', '--config', file, '--plugin-module', KV_PLUGIN]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/"plugins.grafana": unknown plugin; available: .*kv/);
+  });
+
+  it('an unknown flag is refused with usage help', async () => {
+    const r = await run(['--colour']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unknown option '--colour'/);
+  });
+});
+
+describe('commands', () => {
+  it('tools lists name, effect and schema size; --read-only hides writes', async () => {
+    const r = await run(['tools', '--plugin-module', KV_PLUGIN], { env: { KV_URL: 'http://kv.local' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^TOOL\s+EFFECT\s+SCHEMA BYTES\nkv_get\s+read\s+\d+\nkv_set\s+write\s+\d+\n/);
+    expect(r.stdout).toMatch(/tools\/list: 2 tools, \d+ bytes/);
+    const ro = await run(['tools', '--read-only', '--plugin-module', KV_PLUGIN], {
+      env: { KV_URL: 'http://kv.local' },
+    });
+    expect(ro.stdout).not.toMatch(/^kv_set/m);
+    expect(ro.stdout).toMatch(/hidden by policy: kv_set/);
+  });
+
+  it('config prints the effective config with secrets redacted, env over file', async () => {
+    const file = await configFile(
+      'cfg.yaml',
+      'plugins:\n  kv:\n    url: http://file.local\n    password: hunter22\nmaxBytes: 4096\n',
+    );
+    const r = await run(['config', '--config', file, '--plugin-module', KV_PLUGIN], {
+      env: { KV_URL: 'http://env.local', INFRA_MCP_MAX_BYTES: '8192' },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/url: http:\/\/env.local/);
+    expect(r.stdout).toMatch(/password: "?\[REDACTED\]"?/);
+    expect(r.stdout).toMatch(/maxBytes: 8192/);
+    expect(r.stdout).not.toMatch(/hunter22/);
+  });
+
+  it('doctor reaches each configured backend and fails when one is down', async () => {
+    const ok = await run(['doctor', '--plugin-module', KV_PLUGIN], {
+      env: { KV_URL: 'http://kv.local', INFRA_MCP_AUDIT_FILE: join(dir, 'd.jsonl') },
+    });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/kv\s+default\s+ok\s+reached http:\/\/kv.local/);
+    const down = await run(['doctor', '--plugin-module', KV_PLUGIN], {
+      env: { KV_URL: 'http://down.local', INFRA_MCP_AUDIT_FILE: join(dir, 'd.jsonl') },
+    });
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/kv\s+default\s+FAIL\s+cannot reach http:\/\/down.local/);
+  });
+
+  it('audit verify checks the chain written by real calls and finds a tampered record', async () => {
+    const audit = join(dir, 'chain.jsonl');
+    const env = { KV_URL: 'http://kv.local', INFRA_MCP_AUDIT_FILE: audit };
+    const r = await runStdio(
+      ['--plugin-module', KV_PLUGIN],
+      [
+        { method: 'tools/call', params: { name: 'kv_get', arguments: { key: 'a' } } },
+        { method: 'tools/call', params: { name: 'kv_get', arguments: { key: 42 } } },
+        { method: 'tools/call', params: { name: 'kv_set', arguments: { key: 'a', value: '2' } } },
+      ],
+      env,
+    );
+    expect(r.byId.get(1).result.structuredContent).toEqual({ key: 'a', value: '1' });
+    expect(r.byId.get(2).result).toMatchObject({
+      isError: true,
+      _meta: { 'infra-mcp/error': { code: 'invalid_arguments' } },
+    });
+    expect(r.byId.get(3).result.structuredContent).toMatchObject({
+      dryRun: true,
+      preview: { key: 'a', to: '2' },
+    });
+    const ok = await run(['audit', 'verify'], { env });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/ok: 3 records, chain intact/);
+    const lines = (await readFile(audit, 'utf8')).split('\n');
+    lines[1] = lines[1]!.replace(/"resultBytes":\d+/, '"resultBytes":1');
+    await writeFile(audit, lines.join('\n'));
+    const bad = await run(['audit', 'verify', audit]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/FAIL: .* line 2 .*changed/);
+  });
+});

@@ -1,0 +1,82 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KV_PLUGIN, requireBuiltCli, startHttp } from './cli-helpers.js';
+
+const TOKEN = 'e2e-token-0123456789abcdef';
+let dir: string;
+beforeAll(async () => {
+  requireBuiltCli();
+  dir = await mkdtemp(join(tmpdir(), 'infra-mcp-http-'));
+});
+
+const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const init = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+};
+
+/** Parse a Streamable HTTP answer (JSON or an SSE stream) into its JSON-RPC messages. */
+async function messages(res: Response): Promise<any[]> {
+  const text = await res.text();
+  if (res.headers.get('content-type')?.includes('text/event-stream')) {
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)));
+  }
+  return [JSON.parse(text)];
+}
+
+describe('infra-mcp --http', () => {
+  it('serves /mcp with bearer auth, exposes metrics, and stops gracefully on SIGTERM', async () => {
+    const server = await startHttp(['--http', '127.0.0.1:0', '--plugin-module', KV_PLUGIN], {
+      KV_URL: 'http://kv.local',
+      INFRA_MCP_TOKENS: `ci:${TOKEN}`,
+      INFRA_MCP_AUDIT_FILE: join(dir, 'audit.jsonl'),
+    });
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+
+    const denied = await fetch(server.url, { method: 'POST', headers, body: JSON.stringify(init) });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('www-authenticate')).toMatch(/^Bearer/);
+
+    const auth = { ...headers, authorization: `Bearer ${TOKEN}` };
+    const [initialized] = await messages(
+      await fetch(server.url, { method: 'POST', headers: auth, body: JSON.stringify(init) }),
+    );
+    expect(initialized.result.serverInfo.name).toBe('infra-mcp');
+
+    const call = {
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'kv_get', arguments: { key: 'a' } },
+    };
+    const answer = await messages(
+      await fetch(server.url, {
+        method: 'POST',
+        headers: { ...auth, 'mcp-protocol-version': '2025-06-18' },
+        body: JSON.stringify(call),
+      }),
+    );
+    expect(answer.at(-1).result.structuredContent).toEqual({ key: 'a', value: '1' });
+
+    const metrics = await (await fetch(server.url.replace('/mcp', '/metrics'))).text();
+    expect(metrics).toMatch(/infra_mcp_tool_calls_total\{tool="kv_get",outcome="ok"\} 1/);
+
+    const exited = new Promise<number | null>((resolve) => server.child.on('exit', (code) => resolve(code)));
+    server.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(server.stderr()).toMatch(/SIGTERM: finishing in-flight requests, then stopping/);
+  });
+
+  it('refuses a non-loopback address without tokens', async () => {
+    await expect(
+      startHttp(['--http', '0.0.0.0:0'], { INFRA_MCP_AUDIT_FILE: join(dir, 'audit2.jsonl') }),
+    ).rejects.toThrow(/without bearer tokens/);
+  });
+});

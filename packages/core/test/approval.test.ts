@@ -1,0 +1,124 @@
+import { connect } from '@infra-mcp/testing';
+import { describe, expect, it } from 'vitest';
+import { Approvals, type AuditSink } from '../src/index.js';
+import { kv, type Store } from './fixture-plugin.js';
+
+async function store(t: Awaited<ReturnType<typeof connect>>): Promise<Store> {
+  return (await t.server.registry.runtimes[0]!.client('default')) as Store;
+}
+
+describe('two-phase writes', () => {
+  it('a call without approval is a dry run: preview and token, nothing changed', async () => {
+    const t = await connect([kv({ url: 'http://kv.local' })]);
+    const r = await t.call('kv_set', { key: 'a', value: '2' });
+    expect(r.isError).toBe(false);
+    expect(r.structured).toMatchObject({
+      dryRun: true,
+      preview: { key: 'a', from: '1', to: '2' },
+      approval: expect.any(String),
+    });
+    expect(r.text).toMatch(/^dry run: nothing was changed\na: 1 -> 2\nto apply exactly this change/);
+    expect((await store(t)).values.get('a')).toBe('1');
+    expect(t.audit.records[0]).toMatchObject({ outcome: 'dry_run', dryRun: true });
+    await t.close();
+  });
+
+  it('executes only with the token, for the same change', async () => {
+    const t = await connect([kv({ url: 'http://kv.local' })]);
+    const dry = await t.call('kv_set', { key: 'a', value: '2' });
+    const done = await t.call('kv_set', { key: 'a', value: '2', approval: dry.structured.approval });
+    expect(done.structured).toEqual({ dryRun: false, result: { key: 'a', old: '1', value: '2' } });
+    expect((await store(t)).values.get('a')).toBe('2');
+    expect(t.audit.records.map((r) => [r.outcome, r.dryRun])).toEqual([
+      ['dry_run', true],
+      ['ok', false],
+    ]);
+    await t.close();
+  });
+
+  it('refuses a token used with other arguments', async () => {
+    const t = await connect([kv({ url: 'http://kv.local' })]);
+    const dry = await t.call('kv_set', { key: 'a', value: '2' });
+    const r = await t.call('kv_set', { key: 'a', value: '3', approval: dry.structured.approval });
+    expect(r.errorCode).toBe('stale_plan');
+    expect((await store(t)).values.get('a')).toBe('1');
+    await t.close();
+  });
+
+  it('refuses a stale plan: the backend changed between preview and approval', async () => {
+    const t = await connect([kv({ url: 'http://kv.local' })]);
+    const dry = await t.call('kv_set', { key: 'a', value: '2' });
+    (await store(t)).values.set('a', 'changed-by-someone-else');
+    const r = await t.call('kv_set', { key: 'a', value: '2', approval: dry.structured.approval });
+    expect(r.errorCode).toBe('stale_plan');
+    expect(r.text).toMatch(/no longer the one that was previewed.*nothing was executed/);
+    expect((await store(t)).values.get('a')).toBe('changed-by-someone-else');
+    await t.close();
+  });
+
+  it('refuses tampered, foreign and expired tokens', async () => {
+    const t = await connect([kv({ url: 'http://kv.local' })], { approvals: { ttlSeconds: 1 } });
+    const dry = await t.call('kv_set', { key: 'a', value: '2' });
+    const token: string = dry.structured.approval;
+    const tampered = `${token.slice(0, -2)}${token.endsWith('A') ? 'B' : 'A'}A`;
+    expect((await t.call('kv_set', { key: 'a', value: '2', approval: tampered })).errorCode).toBe(
+      'approval_invalid',
+    );
+    const foreign = new Approvals().issue('kv_set', 'default', 'x').token;
+    expect((await t.call('kv_set', { key: 'a', value: '2', approval: foreign })).errorCode).toBe(
+      'approval_invalid',
+    );
+    const del = await t.call('kv_delete', { key: 'a', approval: token });
+    expect(del.errorCode).toBe('approval_invalid');
+    expect(del.text).toMatch(/issued for kv_set/);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await t.call('kv_set', { key: 'a', value: '2', approval: token })).errorCode).toBe(
+      'approval_expired',
+    );
+    expect((await store(t)).values.get('a')).toBe('1');
+    await t.close();
+  });
+
+  it('fails closed when the audit sink cannot record: the change is not executed', async () => {
+    let broken = false;
+    const sink: AuditSink = {
+      name: 'flaky',
+      append: async () => {
+        if (broken) throw new Error('disk full');
+      },
+      check: async () => {
+        if (broken) throw new Error('disk full');
+      },
+    };
+    const t = await connect([kv({ url: 'http://kv.local' })], { audit: [sink] });
+    const dry = await t.call('kv_set', { key: 'a', value: '2' });
+    broken = true;
+    const r = await t.call('kv_set', { key: 'a', value: '2', approval: dry.structured.approval });
+    expect(r.errorCode).toBe('audit_failed');
+    expect(r.text).toMatch(/disk full.*not executed/);
+    expect((await store(t)).values.get('a')).toBe('1');
+    await t.close();
+  });
+
+  it('asks the human through elicitation when configured and supported', async () => {
+    const { ElicitRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const t = await connect([kv({ url: 'http://kv.local' })], {
+      approvals: { mode: 'elicit' },
+      capabilities: { elicitation: {} },
+    });
+    const asked: string[] = [];
+    let answer = false;
+    t.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return { action: 'accept', content: { approve: answer } };
+    });
+    const declined = await t.call('kv_set', { key: 'a', value: '2' });
+    expect(declined.text).toMatch(/not approved by the user; nothing was changed/);
+    expect((await store(t)).values.get('a')).toBe('1');
+    answer = true;
+    const approved = await t.call('kv_set', { key: 'a', value: '2' });
+    expect(approved.structured).toMatchObject({ dryRun: false, result: { value: '2' } });
+    expect(asked[0]).toMatch(/kv_set on kv\/default:\na: 1 -> 2/);
+    await t.close();
+  });
+});

@@ -1,0 +1,19 @@
+// Prints one closing line that any CI log reader understands: "tests: N passed, N failed, N skipped".
+export default class SummaryReporter {
+  onTestRunEnd(testModules, unhandledErrors) {
+    const counts = { passed: 0, failed: 0, skipped: 0 };
+    for (const mod of testModules) {
+      for (const test of mod.children.allTests()) {
+        const state = test.result().state;
+        if (state === 'passed') counts.passed++;
+        else if (state === 'failed') counts.failed++;
+        else counts.skipped++;
+      }
+      if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) counts.failed++;
+    }
+    counts.failed += unhandledErrors.length;
+    process.stdout.write(
+      `\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
+    );
+  }
+}
