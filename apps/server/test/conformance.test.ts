@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -109,6 +109,7 @@ describe('MCP conformance suite (server scenarios) against infra-mcp over HTTP',
   });
   afterAll(async () => {
     await app?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it(`passes the ${REQUIREMENTS} requirement set except the listed expected failures, which still fail`, async () => {
@@ -168,6 +169,7 @@ describe('MCP conformance generic checks with the real plugin registry (no fixtu
   });
   afterAll(async () => {
     await app?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it(`passes ${GENERIC.join(', ')}`, async () => {

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, cliPath, fixturesPath, requireBuilt, runNode, tempDir } from './helpers/app-process.js';
 
 /**
@@ -21,6 +21,9 @@ describe('infra-mcp over stdio, driven by the MCP Inspector CLI', () => {
     requireBuilt(cliPath, fixturesPath, inspectorBin);
     work = tempDir('inspector');
     audit = join(work, 'audit.jsonl');
+  });
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   const inspect = async (...method: string[]) => {
