@@ -1,0 +1,72 @@
+import { example, secret } from '@infra-mcp/core';
+import { z } from 'zod';
+import { sigv4ConfigSchema } from './aws.js';
+
+export const tlsSchema = z
+  .object({
+    caFile: z
+      .string()
+      .optional()
+      .describe('PEM file of CA certificates to trust (replaces the system roots)'),
+    certFile: z.string().optional().describe('Client certificate (PEM) for mutual TLS'),
+    keyFile: z.string().optional().describe('Client private key (PEM) for mutual TLS'),
+    serverName: z.string().optional().describe('TLS server name (SNI) when it differs from the URL host'),
+    insecureSkipVerify: z
+      .boolean()
+      .default(false)
+      .describe('Turn certificate verification off (logged; never the default)'),
+  })
+  .strict();
+
+/** Options of one Prometheus instance. */
+export const configSchema = z.object({
+  url: example(z.string().url(), 'http://prometheus:9090').describe(
+    'Base URL; a path prefix is kept (AMP: https://aps-workspaces.<region>.amazonaws.com/workspaces/ws-.../)',
+  ),
+  timeoutMs: z.number().int().positive().default(30_000).describe('Per-request timeout in ms'),
+  headers: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe('Extra request headers (X-Scope-OrgID for Mimir/Cortex tenants, ...)'),
+  basicAuth: z
+    .object({ username: z.string(), password: secret(z.string()) })
+    .strict()
+    .optional()
+    .describe('HTTP basic auth'),
+  bearerToken: secret(z.string().optional()).describe('Bearer token'),
+  bearerTokenFile: z.string().optional().describe('File holding the bearer token (re-read when it changes)'),
+  tls: tlsSchema.optional(),
+  sigv4: sigv4ConfigSchema
+    .optional()
+    .describe('Sign requests with AWS SigV4 (Amazon Managed Service for Prometheus)'),
+  method: z
+    .enum(['POST', 'GET'])
+    .default('POST')
+    .describe('How to send queries: POST form bodies (default; falls back to GET on 405) or GET'),
+  maxSeries: z
+    .number()
+    .int()
+    .positive()
+    .default(500)
+    .describe('Cardinality guard: range queries over this many series are refused with a hint'),
+  maxRange: z.string().default('31d').describe('Longest range a query_range may span'),
+});
+
+export type PrometheusConfig = z.infer<typeof configSchema>;
+
+export const envMap: Record<string, string> = {
+  PROMETHEUS_URL: 'url',
+  PROMETHEUS_TIMEOUT_MS: 'timeoutMs',
+  PROMETHEUS_HEADERS: 'headers',
+  PROMETHEUS_USERNAME: 'basicAuth.username',
+  PROMETHEUS_PASSWORD: 'basicAuth.password',
+  PROMETHEUS_BEARER_TOKEN: 'bearerToken',
+  PROMETHEUS_BEARER_TOKEN_FILE: 'bearerTokenFile',
+  PROMETHEUS_TLS_CA_FILE: 'tls.caFile',
+  PROMETHEUS_TLS_CERT_FILE: 'tls.certFile',
+  PROMETHEUS_TLS_KEY_FILE: 'tls.keyFile',
+  PROMETHEUS_TLS_INSECURE_SKIP_VERIFY: 'tls.insecureSkipVerify',
+  PROMETHEUS_SIGV4_REGION: 'sigv4.region',
+  PROMETHEUS_SIGV4_PROFILE: 'sigv4.profile',
+  PROMETHEUS_SIGV4_ROLE_ARN: 'sigv4.roleArn',
+};

@@ -1,0 +1,71 @@
+import { byteLength, fitToBudget, type ToolContext, ToolError, truncationNotice } from '@infra-mcp/core';
+import { z } from 'zod';
+import type { PrometheusClient } from '../client.js';
+import { parseTime } from '../time.js';
+
+export type Ctx = ToolContext<PrometheusClient>;
+
+export const timeArg = (what: string) =>
+  z
+    .union([z.string(), z.number()])
+    .optional()
+    .describe(`${what}: RFC 3339, unix seconds, or now / now-1h / -30m`);
+
+export const matchArg = z
+  .array(z.string().min(1))
+  .min(1)
+  .describe('Series selectors, e.g. ["up{job=\\"node\\"}"]');
+
+export const warningsSchema = z.array(z.string()).describe('Warnings and infos from Prometheus');
+
+/** Bytes kept aside for headers and notices when fitting rows into the budget. */
+export const RESERVE = 512;
+
+/**
+ * Keep the rows (in order) whose structured form plus text line fit the budget: both go to the
+ * model, so both count.
+ */
+export function fitRows<T>(rows: readonly T[], budget: number, line: (row: T) => string, reserve = RESERVE) {
+  return fitToBudget(rows, Math.max(budget - reserve, 256), (r) => JSON.stringify(r) + line(r));
+}
+
+export function notice(omitted: number, what: string, narrow: string): string[] {
+  return omitted > 0 ? [truncationNotice(omitted, what, narrow)] : [];
+}
+
+/** Start/end of a metadata-style lookup (series, labels): both optional, both checked. */
+export function optionalWindow(args: { start?: string | number; end?: string | number }): [string, string][] {
+  const now = Date.now() / 1000;
+  const params: [string, string][] = [];
+  const end = args.end === undefined ? undefined : parseTime(args.end, now, 'end');
+  const start = args.start === undefined ? undefined : parseTime(args.start, now, 'start');
+  if (start !== undefined && end !== undefined && start > end) {
+    throw new ToolError(
+      'bad_time',
+      'start is after end',
+      'give start earlier than end (e.g. start: "now-1h", end: "now")',
+    );
+  }
+  if (start !== undefined) params.push(['start', String(start)]);
+  if (end !== undefined) params.push(['end', String(end)]);
+  return params;
+}
+
+/** Lines joined, plus Prometheus warnings/infos (kept: they change what the numbers mean). */
+export function render(
+  lines: (string | false | undefined)[],
+  warnings: string[] = [],
+  infos: string[] = [],
+): string {
+  const out = lines.filter((l): l is string => typeof l === 'string');
+  for (const w of warnings) out.push(`warning: ${w}`);
+  for (const i of infos) out.push(`info: ${i}`);
+  return out.join('\n');
+}
+
+/** Case-insensitive substring filter. */
+export function contains(haystack: string, needle: string | undefined): boolean {
+  return needle === undefined || haystack.toLowerCase().includes(needle.toLowerCase());
+}
+
+export { byteLength };

@@ -1,0 +1,138 @@
+import { defineTool, humanDuration, maxBytesArg, table } from '@infra-mcp/core';
+import { z } from 'zod';
+import { type Ctx, contains, fitRows, notice, render } from './common.js';
+
+const target = z.object({
+  job: z.string(),
+  instance: z.string(),
+  health: z.string().describe('up, down or unknown'),
+  lastScrapeAgo: z.number().nullable().describe('Seconds since the last scrape'),
+  scrapeDuration: z.number().nullable().describe('Seconds'),
+  scrapeInterval: z.string().optional(),
+  lastError: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional().describe('Target labels besides job and instance'),
+});
+type Target = z.infer<typeof target>;
+
+const dropped = z.object({ job: z.string(), address: z.string() });
+
+export const targetsTool = defineTool({
+  name: 'targets',
+  title: 'Scrape targets',
+  description:
+    'Scrape targets with health, last scrape and last error. Filter by health and job; state=dropped lists targets relabelling dropped.',
+  input: z.object({
+    health: z.enum(['any', 'up', 'down', 'unknown']).default('any').describe('Only targets in this health'),
+    job: z.string().optional().describe('Job (scrape pool): case-insensitive substring'),
+    state: z.enum(['active', 'dropped']).default('active'),
+    maxBytes: maxBytesArg,
+  }),
+  output: z.object({
+    counts: z.record(z.string(), z.number()).describe('Active targets per health (before filters)'),
+    total: z.number().describe('Targets after filters'),
+    omitted: z.number(),
+    targets: z.array(target).optional(),
+    dropped: z.array(dropped).optional(),
+    truncated: z.boolean(),
+  }),
+  effect: 'read',
+  run: async (args, ctx: Ctx) => {
+    const r = await ctx.client.api<{ activeTargets?: any[]; droppedTargets?: any[] }>(
+      'api/v1/targets',
+      [['state', args.state]],
+      {
+        signal: ctx.signal,
+      },
+    );
+    const now = Date.now();
+    if (args.state === 'dropped') {
+      const all = (r.data.droppedTargets ?? [])
+        .map((t) => ({
+          job: String(t.discoveredLabels?.job ?? ''),
+          address: String(t.discoveredLabels?.__address__ ?? ''),
+        }))
+        .filter((t) => contains(t.job, args.job));
+      const fitted = fitRows(all, ctx.budget, (t) => `${t.job} ${t.address}`);
+      const data = {
+        counts: {},
+        total: all.length,
+        omitted: fitted.omitted,
+        dropped: fitted.items,
+        truncated: fitted.omitted > 0,
+      };
+      return {
+        data,
+        text: render([
+          `${all.length} dropped targets`,
+          fitted.items.length > 0 &&
+            table(
+              ['job', 'address'],
+              fitted.items.map((t) => [t.job, t.address]),
+            ),
+          ...notice(fitted.omitted, 'targets', 'job'),
+        ]),
+        truncated: data.truncated,
+      };
+    }
+    const active = r.data.activeTargets ?? [];
+    const counts: Record<string, number> = {};
+    for (const t of active) counts[t.health] = (counts[t.health] ?? 0) + 1;
+    const all: Target[] = active
+      .filter(
+        (t) =>
+          (args.health === 'any' || t.health === args.health) &&
+          contains(String(t.scrapePool ?? t.labels?.job ?? ''), args.job),
+      )
+      .map((t) => {
+        const { job, instance, ...labels } = (t.labels ?? {}) as Record<string, string>;
+        const last = t.lastScrape ? Date.parse(t.lastScrape) : Number.NaN;
+        const row: Target = {
+          job: String(t.scrapePool ?? job ?? ''),
+          instance: instance ?? String(t.scrapeUrl ?? ''),
+          health: String(t.health),
+          lastScrapeAgo: Number.isFinite(last) && last > 0 ? Math.max(0, (now - last) / 1000) : null,
+          scrapeDuration: typeof t.lastScrapeDuration === 'number' ? t.lastScrapeDuration : null,
+        };
+        if (t.scrapeInterval) row.scrapeInterval = t.scrapeInterval;
+        if (t.lastError) row.lastError = t.lastError;
+        if (Object.keys(labels).length) row.labels = labels;
+        return row;
+      })
+      // problems first, then by job and instance
+      .sort(
+        (a, b) =>
+          Number(a.health === 'up') - Number(b.health === 'up') ||
+          a.job.localeCompare(b.job) ||
+          a.instance.localeCompare(b.instance),
+      );
+    const line = (t: Target) => `${t.job} ${t.instance} ${t.health} ${t.lastError ?? ''}`;
+    const fitted = fitRows(all, ctx.budget, line);
+    const data = {
+      counts,
+      total: all.length,
+      omitted: fitted.omitted,
+      targets: fitted.items,
+      truncated: fitted.omitted > 0,
+    };
+    const summary = Object.entries(counts)
+      .map(([h, n]) => `${n} ${h}`)
+      .join(', ');
+    const text = render([
+      `${active.length} active targets: ${summary || 'none'}${all.length !== active.length ? ` (${all.length} shown by filter)` : ''}`,
+      fitted.items.length > 0 &&
+        table(
+          ['job', 'instance', 'health', 'last scrape', 'took', 'error'],
+          fitted.items.map((t) => [
+            t.job,
+            t.instance,
+            t.health,
+            t.lastScrapeAgo === null ? 'never' : `${humanDuration(t.lastScrapeAgo)} ago`,
+            t.scrapeDuration === null ? '-' : humanDuration(t.scrapeDuration),
+            t.lastError,
+          ]),
+        ),
+      ...notice(fitted.omitted, 'targets', 'health or job'),
+    ]);
+    return { data, text, truncated: data.truncated };
+  },
+});
