@@ -5,13 +5,21 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 
 export default defineConfig([
   {
-    // The CLI: one bundled file, so a cold start reads one file. Dynamic imports (HTTP transport, plugins)
-    // stay in it but are evaluated only when used.
+    // The CLI entry: a few lines that enable the compile cache, then load the bundle.
     entry: { cli: 'src/cli.ts' },
     format: ['esm'],
     target: 'node22',
     platform: 'node',
     clean: true,
+    external: ['./run.js'],
+  },
+  {
+    // The server: one bundled file, so a cold start reads one file. Dynamic imports (HTTP transport,
+    // plugins) stay in it but are evaluated only when used.
+    entry: { run: 'src/run.ts' },
+    format: ['esm'],
+    target: 'node22',
+    platform: 'node',
     sourcemap: true,
     splitting: false,
     noExternal: [/.*/],

@@ -58,6 +58,11 @@ export interface ToolDefinition<
   effect: Effect;
   /** Idempotent writes (apply the same state twice = same result). Defaults: read true, write false. */
   idempotent?: boolean;
+  /**
+   * Only for instances whose config passes (e.g. AMP tools need SigV4). Listed when at least one
+   * configured instance passes; refused with `not_configured` on the others.
+   */
+  availableFor?: (config: any) => boolean;
   /** Per-tool timeout in ms (default from server options). */
   timeoutMs?: number;
   /**

@@ -136,7 +136,11 @@ export function buildRegistry(runtimes: PluginRuntime[], policy: Policy): Regist
         annotations: annotations(def),
       };
       const entry: RegisteredTool = { name, runtime, def, effect: def.effect, args, listing };
-      if (isListed(policy, name, def.effect, plugin.id, runtime.instanceNames)) tools.set(name, entry);
+      const instances = def.availableFor
+        ? runtime.instanceNames.filter((i) => def.availableFor!(runtime.config.instances[i]))
+        : runtime.instanceNames;
+      if (instances.length === 0) continue; // nothing configured that this tool can serve
+      if (isListed(policy, name, def.effect, plugin.id, instances)) tools.set(name, entry);
       else hidden.set(name, entry);
     }
     for (const def of plugin.resources ?? []) {

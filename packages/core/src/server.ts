@@ -350,6 +350,13 @@ export class InfraMcpServer {
       }
       const args = parsed.data as Record<string, unknown>;
       instance = tool.runtime.instanceName(args.instance as string | undefined);
+      if (tool.def.availableFor && !tool.def.availableFor(tool.runtime.config.instances[instance])) {
+        throw new ToolError(
+          ErrorCodes.notConfigured,
+          `${name} is not available on ${plugin.id} instance "${instance}" with its configuration`,
+          `use an instance it is configured for, or configure ${plugin.id}/${instance} (infra-mcp config shows it)`,
+        );
+      }
       const decision = decide(this.policy, name, tool.effect, plugin.id, instance);
       if (!decision.allowed) {
         return await finish(

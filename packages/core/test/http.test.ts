@@ -63,7 +63,7 @@ describe('Streamable HTTP', () => {
     const wrong = await rpc(init, { authorization: 'Bearer not-the-token-at-all-xxxx' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
-    expect((await wrong.json()).error.message).toMatch(/invalid bearer token/);
+    expect(((await wrong.json()) as any).error.message).toMatch(/invalid bearer token/);
   });
 
   it('rejects a foreign Host or Origin (DNS rebinding protection)', async () => {
@@ -99,14 +99,14 @@ describe('Streamable HTTP', () => {
   it('rejects an oversized body with 413 and stays up', async () => {
     const big = await rpc({ ...init, params: { ...init.params, pad: 'x'.repeat(10_000) } });
     expect(big.status).toBe(413);
-    expect((await big.json()).error.message).toMatch(/limit is 4096 bytes/);
+    expect(((await big.json()) as any).error.message).toMatch(/limit is 4096 bytes/);
     expect((await fetch(http.url.replace('/mcp', '/healthz'))).status).toBe(200);
   });
 
   it('answers malformed JSON with a JSON-RPC parse error', async () => {
     const r = await rpc('{not json');
     expect(r.status).toBe(400);
-    expect((await r.json()).error.code).toBe(-32700);
+    expect(((await r.json()) as any).error.code).toBe(-32700);
   });
 
   it('is stateless: GET is refused with 405', async () => {

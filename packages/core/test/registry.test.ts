@@ -127,3 +127,42 @@ describe('policy', () => {
     await t.close();
   });
 });
+
+describe('tools available only for some configurations', () => {
+  const gated = definePlugin({
+    id: 'g',
+    title: 'g',
+    description: 'g',
+    version: '0',
+    instances: true,
+    config: z.object({ special: z.boolean().default(false) }),
+    setup: async () => ({}),
+    tools: [
+      defineTool({
+        name: 'special',
+        description: 'Needs special',
+        input: z.object({}),
+        output: z.object({ ok: z.boolean() }),
+        effect: 'read',
+        availableFor: (c) => c.special,
+        run: async () => ({ data: { ok: true } }),
+      }),
+    ],
+  });
+
+  it('is not listed when no instance is configured for it', async () => {
+    const t = await connect([gated({ instances: { a: {} } })]);
+    expect(await t.listTools()).toEqual([]);
+    await t.close();
+  });
+
+  it('is listed when one instance is, and refused with not_configured on the others', async () => {
+    const t = await connect([gated({ instances: { a: {}, b: { special: true } } })]);
+    expect((await t.listTools()).map((x) => x.name)).toEqual(['g_special']);
+    expect((await t.call('g_special', { instance: 'b' })).structured).toEqual({ ok: true });
+    const r = await t.call('g_special', { instance: 'a' });
+    expect(r.errorCode).toBe('not_configured');
+    expect(r.text).toMatch(/not available on g instance "a"/);
+    await t.close();
+  });
+});

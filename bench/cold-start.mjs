@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Cold start of `infra-mcp` over stdio versus a minimal bundled SDK server with one tool, in one run.
+// Measures: time to the initialize answer, time to the tools/list answer, peak RSS (VmHWM), tools/list bytes.
+// Runs are interleaved (baseline, infra-mcp, baseline, ...) so machine noise hits both alike; medians reported.
+//
+//   pnpm build && node bench/cold-start.mjs [--runs 15]
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const cli = join(here, '../apps/server/dist/cli.js');
+if (!existsSync(cli)) throw new Error(`${cli} missing: run pnpm build first`);
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
+
+const work = mkdtempSync(join(tmpdir(), 'infra-mcp-bench-'));
+const baseline = join(work, 'minimal.js');
+await build({
+  entryPoints: [join(here, 'baseline/minimal-server.mjs')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  outfile: baseline,
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+  logLevel: 'error',
+});
+
+// Every plugin the app ships, enabled and configured (backends are contacted lazily, at first use; none here).
+const pluginEnv = {
+  PROMETHEUS_URL: 'http://127.0.0.1:9',
+};
+
+const lines = (...msgs) => msgs.map((m) => JSON.stringify(m)).join('\n') + '\n';
+const initialize = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+};
+const initialized = { jsonrpc: '2.0', method: 'notifications/initialized' };
+const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
+
+function peakRss(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function once(args, env) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, {
+      env: { PATH: process.env.PATH, HOME: work, INFRA_MCP_AUDIT_FILE: join(work, 'audit.jsonl'), ...env },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    let buf = '';
+    const out = {};
+    child.stdout.on('data', (chunk) => {
+      buf += chunk;
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        nl = buf.indexOf('\n');
+        const msg = JSON.parse(line);
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (msg.id === 1) {
+          out.initializeMs = ms;
+          child.stdin.write(lines(initialized, list));
+        } else if (msg.id === 2) {
+          out.toolsListMs = ms;
+          out.toolsListBytes = Buffer.byteLength(line);
+          out.tools = msg.result.tools.length;
+          out.rss = peakRss(child.pid);
+          child.stdin.end();
+        }
+      }
+    });
+    child.on('error', reject);
+    child.on('close', () =>
+      out.toolsListMs ? resolve(out) : reject(new Error(`${args.join(' ')} exited early`)),
+    );
+    child.stdin.write(lines(initialize));
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const results = { baseline: [], infra: [] };
+await once([baseline], {}); // warm the file cache for both, not measured
+await once([cli], pluginEnv);
+for (let i = 0; i < RUNS; i++) {
+  results.baseline.push(await once([baseline], {}));
+  results.infra.push(await once([cli], pluginEnv));
+}
+
+const summary = (rs) => ({
+  initializeMs: median(rs.map((r) => r.initializeMs)),
+  toolsListMs: median(rs.map((r) => r.toolsListMs)),
+  peakRssMiB: median(rs.map((r) => r.rss)) / 1024 / 1024,
+  toolsListBytes: rs[0].toolsListBytes,
+  tools: rs[0].tools,
+});
+const b = summary(results.baseline);
+const m = summary(results.infra);
+const fmt = (n) => n.toFixed(1);
+const row = (name, key, unit = '') =>
+  `${name.padEnd(22)} ${(fmt(b[key]) + unit).padStart(12)} ${(fmt(m[key]) + unit).padStart(12)} ${(m[key] / b[key]).toFixed(2).padStart(8)}x`;
+process.stdout.write(
+  [
+    `cold start over stdio, median of ${RUNS} interleaved runs (node ${process.version}); plugins enabled: ${Object.keys(pluginEnv).join(', ')}`,
+    `${''.padEnd(22)} ${'minimal SDK'.padStart(12)} ${'infra-mcp'.padStart(12)} ${'ratio'.padStart(9)}`,
+    row('initialize answer', 'initializeMs', ' ms'),
+    row('tools/list answer', 'toolsListMs', ' ms'),
+    row('peak RSS', 'peakRssMiB', ' MiB'),
+    `${'tools/list bytes'.padEnd(22)} ${String(b.toolsListBytes).padStart(12)} ${String(m.toolsListBytes).padStart(12)}   (${m.tools} tools vs ${b.tools})`,
+    `goal: cold start and RSS within 1.3x of the minimal server`,
+    '',
+  ].join('\n'),
+);
