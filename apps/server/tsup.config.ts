@@ -22,7 +22,9 @@ export default defineConfig([
     platform: 'node',
     sourcemap: true,
     splitting: false,
-    noExternal: [/.*/],
+    // Everything is bundled but the heavy backend clients, which load from node_modules at a
+    // plugin's first real use.
+    noExternal: [/^(?!@aws-sdk\/|@smithy\/|@kubernetes\/client-node)/],
     define: { __INFRA_MCP_VERSION__: JSON.stringify(version) },
     banner: {
       js: "import { createRequire as __infraMcpCreateRequire } from 'node:module'; const require = __infraMcpCreateRequire(import.meta.url);",

@@ -13,8 +13,16 @@ export interface CatalogEntry {
   load: () => Promise<(options?: any) => Plugin>;
 }
 
-/** Provider plugins bundled with the app. Each one is added by its own package. */
-export const catalog: CatalogEntry[] = [];
+/** Provider plugins bundled with the app. */
+export const catalog: CatalogEntry[] = [
+  {
+    id: 'prometheus',
+    package: '@infra-mcp/prometheus',
+    envPrefix: 'PROMETHEUS_',
+    configureHint: 'set PROMETHEUS_URL=http://127.0.0.1:9090, or plugins.prometheus.url in infra-mcp.yaml',
+    load: async () => (await import('@infra-mcp/prometheus')).prometheus,
+  },
+];
 
 export interface Selection {
   plugins: Plugin[];

@@ -28,7 +28,9 @@ const GENERIC = ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-prote
  * Every provider plugin in the app's catalog is enabled for the generic run. A plugin that needs an option
  * to start (a URL...) gets a placeholder here: nothing is contacted (setup is lazy; no tool is called).
  */
-const PLACEHOLDER_ENV: Record<string, Record<string, string>> = {};
+const PLACEHOLDER_ENV: Record<string, Record<string, string>> = {
+  prometheus: { PROMETHEUS_URL: 'http://127.0.0.1:9' },
+};
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
