@@ -62,7 +62,18 @@ export function parseTime(input: string | number, now: number, name = 'time'): n
         ? s
         : `${s}Z`;
     const ms = Date.parse(iso.replace(' ', 'T'));
-    if (Number.isNaN(ms)) bad('is not a valid date');
+    const [, y, mo, d, h = '0', mi = '0', sec = '0'] =
+      /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/i.exec(s)!;
+    const validDay = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d))).getUTCDate() === Number(d);
+    if (
+      Number.isNaN(ms) ||
+      !validDay ||
+      Number(mo) > 12 ||
+      Number(h) > 23 ||
+      Number(mi) > 59 ||
+      Number(sec) > 60
+    )
+      bad('is not a valid date');
     return ms / 1000;
   }
   return bad('is not a time I can read');
