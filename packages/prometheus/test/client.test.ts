@@ -10,7 +10,7 @@ import { connect } from '@infra-mcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prometheus } from '../src/index.js';
 import { type PrometheusServer, startPrometheus } from './prometheus-server.js';
-import { type TestProxy, selfSigned, startProxy } from './proxy.js';
+import { selfSigned, startProxy, type TestProxy } from './proxy.js';
 
 let prom: PrometheusServer;
 let dir: string;
