@@ -55,7 +55,26 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
     string,
     unknown
   >;
-  return rest;
+  return compact(rest, io) as Record<string, unknown>;
+}
+
+/**
+ * tools/list is paid for on every session: drop what says nothing to a client. Record keys are
+ * always strings in JSON; outputs are ours, so closing them (`additionalProperties: false`) adds nothing.
+ */
+function compact(node: unknown, io: 'input' | 'output'): unknown {
+  if (Array.isArray(node)) return node.map((n) => compact(n, io));
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    const stringKeys =
+      key === 'propertyNames' &&
+      (value as { type?: string })?.type === 'string' &&
+      Object.keys(value as object).length === 1;
+    if (stringKeys || (io === 'output' && key === 'additionalProperties' && value === false)) continue;
+    out[key] = compact(value, io);
+  }
+  return out;
 }
 
 /** Output schema of a write tool: a dry run returns a preview and an approval token; an approved call returns the result. */
@@ -71,7 +90,6 @@ function writeOutput(def: ToolDefinition): z.ZodObject {
 
 function annotations(def: ToolDefinition): Record<string, unknown> {
   return {
-    ...(def.title ? { title: def.title } : {}),
     readOnlyHint: def.effect === 'read',
     destructiveHint: def.effect === 'destructive',
     idempotentHint: def.idempotent ?? def.effect === 'read',
