@@ -27,8 +27,11 @@ export interface StartOptions {
   interval?: string;
   /** Wait until the node exporter was scraped at least this many times (default 3). */
   minScrapes?: number;
-  /** OpenMetrics text to backfill (promtool tsdb create-blocks-from openmetrics) before start. */
-  backfill?: string;
+  /**
+   * OpenMetrics text to backfill (promtool tsdb create-blocks-from openmetrics) before Prometheus
+   * starts; a function gets the running node exporter (to continue its real series back in time).
+   */
+  backfill?: string | ((exporter: { url: string; instance: string }) => Promise<string> | string);
 }
 
 const INSTALL_HINT =
@@ -186,12 +189,6 @@ export async function startPrometheus(options: StartOptions = {}): Promise<Prome
   const tsdb = join(dataDir, 'data');
   await writeFile(join(dataDir, 'prometheus.yml'), configYaml(interval, promPort, exporterPort, deadPort));
   await writeFile(join(dataDir, 'rules.yml'), RULES_YAML);
-  if (options.backfill) {
-    const file = join(dataDir, 'backfill.om');
-    await writeFile(file, options.backfill);
-    await run(findBinary('promtool'), ['tsdb', 'create-blocks-from', 'openmetrics', '-q', file, tsdb]);
-  }
-
   const exporter = startProcess(
     exporterBin,
     [
@@ -207,6 +204,37 @@ export async function startPrometheus(options: StartOptions = {}): Promise<Prome
     ],
     'node exporter',
   );
+  try {
+    await waitFor(
+      'node exporter /metrics',
+      15_000,
+      async () => {
+        if (exporter.child.exitCode !== null)
+          throw new Error(`node exporter exited with code ${exporter.child.exitCode}`);
+        const res = await fetch(`http://127.0.0.1:${exporterPort}/metrics`, {
+          signal: AbortSignal.timeout(2000),
+        });
+        return res.ok ? true : undefined;
+      },
+      exporter.output,
+    );
+    if (options.backfill) {
+      const text =
+        typeof options.backfill === 'function'
+          ? await options.backfill({
+              url: `http://127.0.0.1:${exporterPort}`,
+              instance: `127.0.0.1:${exporterPort}`,
+            })
+          : options.backfill;
+      const file = join(dataDir, 'backfill.om');
+      await writeFile(file, text);
+      await run(findBinary('promtool'), ['tsdb', 'create-blocks-from', 'openmetrics', '-q', file, tsdb]);
+    }
+  } catch (err) {
+    await stopProcess(exporter.child);
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const prom = startProcess(
     prometheusBin,
     [

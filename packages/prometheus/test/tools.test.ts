@@ -164,7 +164,9 @@ describe('query_range', () => {
       expect(s.min).toBeLessThanOrEqual(s.avg);
       expect(s.avg).toBeLessThanOrEqual(s.max);
       expect(s.values).toBeUndefined();
+      expect(s.shape).toBeUndefined(); // the sparkline is in the text only
     }
+    expect(r.text).toMatch(/\{cpu="\d+", mode="idle"\}\s.*[▁▂▃▄▅▆▇█]{3,}/);
     // sorted by max, largest first
     const maxes = d.series.map((s: any) => s.max);
     expect([...maxes].sort((a, b) => b - a)).toEqual(maxes);

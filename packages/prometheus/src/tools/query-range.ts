@@ -24,7 +24,6 @@ export const seriesSummarySchema = z.object({
   min: z.number().nullable(),
   max: z.number().nullable(),
   avg: z.number().nullable(),
-  shape: z.string().optional().describe('Sparkline over the range'),
   nonFinite: z.number().optional(),
   values: z
     .array(z.number().nullable())
@@ -51,7 +50,7 @@ type RangeOutput = z.infer<typeof rangeOutput>;
 type Row = z.infer<typeof seriesSummarySchema>;
 
 /** Characters of the sparkline. */
-const SHAPE_WIDTH = 20;
+const SHAPE_WIDTH = 16;
 
 /** Instant `count()` of the query at `time`: how many series a range query would return (undefined when not countable). */
 export async function countSeries(ctx: Ctx, query: string, time: number): Promise<number | undefined> {
@@ -97,9 +96,13 @@ export function shapeMatrix(
   // One sparkline character per grid point at most: wider would show gaps between samples.
   const grid = Math.floor((opts.end - opts.start) / opts.step) + 1;
   const width = Math.max(1, Math.min(SHAPE_WIDTH, grid));
-  const summaries: Row[] = series.map((s) =>
-    summarizeSeries(s, common, opts.start, opts.end + opts.step, width),
-  );
+  // The sparkline is for the text rendering only: structured data keeps the numbers.
+  const shapes = new Map<Row, string>();
+  const summaries: Row[] = series.map((s) => {
+    const { shape, ...row } = summarizeSeries(s, common, opts.start, opts.end + opts.step, width);
+    shapes.set(row, shape);
+    return row;
+  });
   const order = summaries.map((s, i) => [s, i] as const).sort((a, b) => byStat(opts.stat)(a[0], b[0]));
   let rows: Row[] = order.map(([s]) => s);
   if (opts.format === 'points') {
@@ -110,8 +113,7 @@ export function shapeMatrix(
         const v = parseValue(raw);
         if (k >= 0 && k < grid) values[k] = Number.isFinite(v) ? v : null;
       }
-      const { shape: _shape, ...rest } = s;
-      return { ...rest, values } as Row;
+      return { ...s, values };
     });
     const biggest = Math.max(0, ...full.map((r) => JSON.stringify(r).length * 2));
     const stride = Math.max(1, Math.ceil(biggest / Math.max(opts.budget - 800, 256)));
@@ -120,10 +122,26 @@ export function shapeMatrix(
         ? full
         : full.map((r) => ({ ...r, values: r.values!.filter((_, k) => k % stride === 0), stride }));
   }
+  const cells = (r: Row) => [
+    formatLabels(r.labels),
+    num(r.first),
+    num(r.last),
+    num(r.min),
+    num(r.max),
+    num(r.avg),
+    shapes.get(r) ?? '',
+  ];
+  // Column widths over all rows: an upper bound of the table row each kept series costs.
+  const widths =
+    opts.format === 'summary'
+      ? [0, 1, 2, 3, 4, 5].map((i) => Math.max(...rows.map((r) => cells(r)[i]!.length)))
+      : [];
   const line = (r: Row) =>
     opts.format === 'points'
       ? `${formatLabels(r.labels)}: ${r.values!.map((v) => (v === null ? '_' : String(v))).join(' ')}`
-      : `${formatLabels(r.labels)}  ${num(r.first)}  ${num(r.last)}  ${num(r.min)}  ${num(r.max)}  ${num(r.avg)}  ${r.shape}`;
+      : cells(r)
+          .map((c, i) => (i < widths.length ? c!.padEnd(widths[i]!) : c))
+          .join('  ');
   const fitted = fitRows(rows, opts.budget, line);
   const lines: string[] = [];
   if (Object.keys(common).length) lines.push(`common labels: ${formatLabels(common)}`);
@@ -132,20 +150,7 @@ export function shapeMatrix(
     lines.push(`values at start + i*${formatDuration(opts.step * stride)} (_ = no sample)`);
     lines.push(...fitted.items.map(line));
   } else if (fitted.items.length) {
-    lines.push(
-      table(
-        ['series', 'first', 'last', 'min', 'max', 'avg', 'shape'],
-        fitted.items.map((r) => [
-          formatLabels(r.labels),
-          num(r.first),
-          num(r.last),
-          num(r.min),
-          num(r.max),
-          num(r.avg),
-          r.shape,
-        ]),
-      ),
-    );
+    lines.push(table(['series', 'first', 'last', 'min', 'max', 'avg', 'shape'], fitted.items.map(cells)));
   }
   lines.push(...notice(fitted.omitted, 'series', 'label matchers, sum by (...) or topk()'));
   return { common, rows: fitted.items, omitted: fitted.omitted, lines };
