@@ -94,6 +94,20 @@ describe('URL and method', () => {
   });
 });
 
+describe('backends without some APIs (AMP, Mimir, Thanos)', () => {
+  it('health falls back to a query; status says which sections are missing', async () => {
+    const p = await proxy({ prefix: '/workspaces/ws-1/', missing: ['api/v1/status/'] });
+    const t = await connect([prometheus({ url: p.url })]);
+    const [health] = await t.server.health();
+    expect(health!.report).toEqual({ ok: true, message: `query API answers at ${p.url}` });
+    const r = await t.call('prometheus_status', {});
+    expect(r.isError, r.text).toBe(false);
+    expect(r.structured.unavailable).toEqual(['build', 'runtime', 'tsdb']);
+    expect(r.text).toContain('not served by this backend: build, runtime, tsdb');
+    await t.close();
+  });
+});
+
 describe('auth', () => {
   it('basic auth; a wrong password is refused without showing it', async () => {
     const p = await proxy({

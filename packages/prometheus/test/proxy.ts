@@ -26,6 +26,8 @@ export interface ProxyOptions {
   authorization?: string;
   /** Headers that must be present with these values; others get 403. */
   requireHeaders?: Record<string, string>;
+  /** Paths (after the prefix) answered with 404, like backends that lack some APIs. */
+  missing?: string[];
   /** Add these warnings to successful JSON answers. */
   warnings?: string[];
   tls?: { key: string; cert: string; clientCa?: string };
@@ -60,6 +62,8 @@ export async function startProxy(opts: ProxyOptions): Promise<TestProxy> {
     };
     if (!req.url!.startsWith(prefix)) return send(404, '404 page not found');
     if (opts.refusePost && req.method === 'POST') return send(405, 'method not allowed');
+    if (opts.missing?.some((m) => req.url!.slice(prefix.length).startsWith(m)))
+      return send(404, '404 page not found');
     if (opts.authorization && req.headers.authorization !== opts.authorization)
       return send(401, 'unauthorized');
     for (const [k, v] of Object.entries(opts.requireHeaders ?? {})) {

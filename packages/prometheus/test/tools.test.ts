@@ -477,6 +477,44 @@ describe('instances and failures', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('the server-wide timeout cancels the HTTP request itself', async () => {
+    const opened: number[] = [];
+    const closed: number[] = [];
+    const hang = createTcpServer((socket) => {
+      opened.push(Date.now());
+      socket.resume(); // read (and drop) the request so the client's close is seen
+      socket.on('close', () => closed.push(Date.now()));
+    });
+    await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve));
+    const port = (hang.address() as { port: number }).port;
+    const c = await connect([prometheus({ url: `http://127.0.0.1:${port}`, timeoutMs: 60_000 })], {
+      timeoutMs: 250,
+    });
+    const r = await c.call('prometheus_query', { query: 'up' });
+    expect(r.errorCode).toBe('timeout');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(opened).toHaveLength(1);
+    expect(closed).toHaveLength(1); // the socket to the backend was closed, not left hanging
+    await c.close();
+    hang.close();
+  });
+
+  it('prompts chain the tools', async () => {
+    const { prompts } = await t.client.listPrompts();
+    expect(prompts.map((p) => p.name).sort()).toEqual([
+      'prometheus_investigate_alert',
+      'prometheus_scrape_health',
+    ]);
+    const tools = new Set((await t.listTools()).map((x) => x.name));
+    const got = await t.client.getPrompt({
+      name: 'prometheus_investigate_alert',
+      arguments: { alert: 'TargetDown' },
+    });
+    const text = (got.messages[0]!.content as { text: string }).text;
+    expect(text).toContain('"TargetDown"');
+    for (const name of text.match(/prometheus_[a-z_]+/g)!) expect(tools.has(name), name).toBe(true);
+  });
+
   it('server health reports every instance', async () => {
     const health = await t.server.health();
     const byName = Object.fromEntries(health.map((h) => [h.instance, h.report]));
