@@ -59,7 +59,8 @@ export const prometheus = definePlugin({
     alertsTool,
     rulesTool,
     statusTool,
-    workspacesTool,
+    // AMP only: listed when an instance has sigv4, refused (not_configured) on the others.
+    { ...workspacesTool, availableFor: (config: { sigv4?: unknown }) => Boolean(config.sigv4) },
   ],
   prompts,
 });

@@ -55,7 +55,6 @@ describe('tools/list', () => {
         'series',
         'status',
         'targets',
-        'workspaces',
       ].map((n) => `prometheus_${n}`),
     );
     for (const tool of tools) {
@@ -436,10 +435,28 @@ describe('targets, alerts, rules, status', () => {
     expect(flags.structured.flags).toEqual({ 'storage.tsdb.retention.time': '2d' });
   });
 
-  it('workspaces needs sigv4 and says so', async () => {
-    const r = await t.call('prometheus_workspaces', {});
+  it('workspaces is listed only when an instance has sigv4, and refused on the others', async () => {
+    await expect(t.call('prometheus_workspaces', {})).rejects.toThrow(/Unknown tool: prometheus_workspaces/);
+    const mixed = await connect([
+      prometheus({
+        instances: {
+          plain: { url: prom.url },
+          amp: {
+            url: 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/',
+            sigv4: {
+              region: 'eu-west-1',
+              accessKeyId: 'AKIDEXAMPLE',
+              secretAccessKey: 'example-secret-key-0123456789',
+            },
+          },
+        },
+      }),
+    ]);
+    expect((await mixed.listTools()).map((x) => x.name)).toContain('prometheus_workspaces');
+    const r = await mixed.call('prometheus_workspaces', { instance: 'plain' });
     expect(r.errorCode).toBe('not_configured');
-    expect(r.text).toContain('sigv4');
+    expect(r.text).toContain('instance "plain"');
+    await mixed.close();
   });
 });
 
