@@ -323,6 +323,10 @@ describe('series, labels, label_values, metadata', () => {
     const up = await t.call('prometheus_labels', { match: ['up'] });
     expect(up.structured.labels.sort()).toEqual(['__name__', 'env', 'instance', 'job']);
     expect(up.text).toContain('4 label names on up');
+    const small = await t.call('prometheus_labels', { maxBytes: 600 });
+    expect(small.structured.truncated).toBe(true);
+    expect(small.structured.labels.length + small.structured.omitted).toBe(small.structured.count);
+    expect(small.text).toMatch(/truncated: \d+ more label names; narrow with match/);
   });
 
   it('label_values lists values, with a filter', async () => {

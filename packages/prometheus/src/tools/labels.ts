@@ -1,6 +1,6 @@
-import { defineTool } from '@infra-mcp/core';
+import { defineTool, maxBytesArg } from '@infra-mcp/core';
 import { z } from 'zod';
-import { type Ctx, optionalWindow, render, timeArg } from './common.js';
+import { type Ctx, fitRows, notice, optionalWindow, render, timeArg } from './common.js';
 
 export const labelsTool = defineTool({
   name: 'labels',
@@ -10,8 +10,14 @@ export const labelsTool = defineTool({
     match: z.array(z.string().min(1)).optional().describe('Series selectors to restrict to, e.g. ["up"]'),
     start: timeArg('Window start'),
     end: timeArg('Window end'),
+    maxBytes: maxBytesArg,
   }),
-  output: z.object({ labels: z.array(z.string()), count: z.number() }),
+  output: z.object({
+    labels: z.array(z.string()),
+    count: z.number(),
+    omitted: z.number(),
+    truncated: z.boolean(),
+  }),
   effect: 'read',
   run: async (args, ctx: Ctx) => {
     const params: [string, string][] = [
@@ -23,12 +29,24 @@ export const labelsTool = defineTool({
       post: true,
       query: args.match?.length === 1 ? args.match[0] : undefined,
     });
-    const labels = r.data ?? [];
+    const all = r.data ?? [];
+    // ", " joins the names in the text: count it per name
+    const fitted = fitRows(all, ctx.budget, (l) => `${l}, `);
+    const data = {
+      labels: fitted.items,
+      count: all.length,
+      omitted: fitted.omitted,
+      truncated: fitted.omitted > 0,
+    };
     const text = render(
-      [`${labels.length} label names${args.match ? ` on ${args.match.join(', ')}` : ''}:`, labels.join(', ')],
+      [
+        `${all.length} label names${args.match ? ` on ${args.match.join(', ')}` : ''}:`,
+        fitted.items.join(', '),
+        ...notice(fitted.omitted, 'label names', 'match'),
+      ],
       r.warnings,
       r.infos,
     );
-    return { data: { labels, count: labels.length }, text };
+    return { data, text, truncated: data.truncated };
   },
 });
