@@ -50,6 +50,8 @@ export {
 } from './output.js';
 export {
   definePlugin,
+  definePrompt,
+  defineResource,
   defineTool,
   type Effect,
   type HealthReport,

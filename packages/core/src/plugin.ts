@@ -160,6 +160,18 @@ export function defineTool<
   return tool;
 }
 
+/** Declare a resource (fixed `uri` or RFC 6570 `template`); typed helper, no runtime work. */
+export function defineResource<C = any>(resource: ResourceDefinition<C>): ResourceDefinition<C> {
+  if (!resource.uri === !resource.template)
+    throw new Error(`resource "${resource.name}" needs exactly one of uri or template`);
+  return resource;
+}
+
+/** Declare a prompt; typed helper. */
+export function definePrompt(prompt: PromptDefinition): PromptDefinition {
+  return prompt;
+}
+
 /**
  * Declare a plugin. Returns a factory: `myPlugin(options?)` -> Plugin. Options given in code are
  * merged under env and config-file values.
