@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, isPlugin, isPluginFactory, type Plugin } from '@infra-mcp/core';
@@ -70,7 +71,8 @@ export async function selectPlugins(opts: {
 
 /** Load plugins from a module path or package name: every export that is a Plugin or a plugin factory. */
 async function loadModule(spec: string, cwd: string): Promise<Plugin[]> {
-  const target = spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(cwd, spec)).href : spec;
+  const isPath = spec.startsWith('.') || isAbsolute(spec) || existsSync(resolve(cwd, spec));
+  const target = isPath ? pathToFileURL(resolve(cwd, spec)).href : spec;
   let mod: Record<string, unknown>;
   try {
     mod = await import(target);

@@ -155,3 +155,23 @@ describe('commands', () => {
     expect(bad.stdout).toMatch(/FAIL: .* line 2 .*changed/);
   });
 });
+
+describe('stdio from a script', () => {
+  it('answers every request even when stdin ends right after them', async () => {
+    const { stdioSession } = await import('./cli-helpers.js');
+    const input = stdioSession([
+      { method: 'tools/call', params: { name: 'kv_get', arguments: { key: 'a' } } },
+      { method: 'tools/list' },
+    ]);
+    const r = await run(['--plugin-module', KV_PLUGIN], {
+      input,
+      env: { KV_URL: 'http://kv.local', INFRA_MCP_AUDIT_FILE: join(dir, 'pipe.jsonl') },
+    });
+    const ids = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id);
+    expect(ids.sort()).toEqual([0, 1, 2]);
+    expect(r.code).toBe(0);
+  });
+});

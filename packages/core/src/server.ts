@@ -71,6 +71,8 @@ export class InfraMcpServer {
   private readonly timeoutMs: number;
   private readonly approvalMode: 'token' | 'elicit';
   private readonly sdkServers = new Set<Server>();
+  private inflight = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(readonly options: CreateServerOptions) {
     this.log = options.logger ?? stderrLogger();
@@ -290,6 +292,24 @@ export class InfraMcpServer {
     name: string,
     rawArgs: Record<string, unknown>,
     call: CallContext = {},
+  ): Promise<CallToolResult> {
+    this.inflight++;
+    try {
+      return await this.dispatch(name, rawArgs, call);
+    } finally {
+      if (--this.inflight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Resolves when no tools/call is running. */
+  idle(): Promise<void> {
+    return this.inflight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async dispatch(
+    name: string,
+    rawArgs: Record<string, unknown>,
+    call: CallContext,
   ): Promise<CallToolResult> {
     const started = Date.now();
     const tool = this.registry.tools.get(name) ?? this.registry.hidden.get(name);
