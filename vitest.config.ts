@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run against sources: one module identity per package, no build needed for unit tests.
     alias: [
       { find: /^@infra-mcp\/core$/, replacement: src('core') },
+      { find: /^@infra-mcp\/core\/client$/, replacement: src('core').replace('index.ts', 'client.ts') },
       { find: /^@infra-mcp\/testing$/, replacement: src('testing') },
       { find: /^@infra-mcp\/prometheus$/, replacement: src('prometheus') },
     ],

@@ -47,6 +47,16 @@ const initialize = {
 const initialized = { jsonrpc: '2.0', method: 'notifications/initialized' };
 const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
 
+/** CPU time (user + system) the process has used, in ms: less sensitive to other load than wall time. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function peakRss(pid) {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -82,6 +92,7 @@ function once(args, env) {
           out.toolsListBytes = Buffer.byteLength(line);
           out.tools = msg.result.tools.length;
           out.rss = peakRss(child.pid);
+          out.cpuMs = cpuMs(child.pid);
           child.stdin.end();
         }
       }
@@ -113,6 +124,7 @@ const summary = (rs) => ({
   initializeMs: median(rs.map((r) => r.initializeMs)),
   toolsListMs: median(rs.map((r) => r.toolsListMs)),
   peakRssMiB: median(rs.map((r) => r.rss)) / 1024 / 1024,
+  cpuMs: median(rs.map((r) => r.cpuMs)),
   toolsListBytes: rs[0].toolsListBytes,
   tools: rs[0].tools,
 });
@@ -128,6 +140,7 @@ process.stdout.write(
     `${''.padEnd(22)} ${'minimal SDK'.padStart(12)} ${'infra-mcp'.padStart(12)} ${'ratio'.padStart(9)} ${'no compile cache'.padStart(16)} ${'ratio'.padStart(9)}`,
     row('initialize answer', 'initializeMs', ' ms'),
     row('tools/list answer', 'toolsListMs', ' ms'),
+    row('CPU time to tools/list', 'cpuMs', ' ms'),
     row('peak RSS', 'peakRssMiB', ' MiB'),
     `${'tools/list bytes'.padEnd(22)} ${String(b.toolsListBytes).padStart(12)} ${String(m.toolsListBytes).padStart(12)}   (${m.tools} tools vs ${b.tools})`,
     "infra-mcp enables Node's compile cache by default (the first start fills it); the last columns turn it off.",

@@ -26,7 +26,7 @@ export async function buildApp(
   env: NodeJS.ProcessEnv = process.env,
   logLevel: LogLevel = 'info',
 ): Promise<App> {
-  const loaded = loadConfig(flags, env);
+  const loaded = await loadConfig(flags, env);
   const { config } = loaded;
   const { plugins, available } = await selectPlugins({
     select: loaded.select,

@@ -7,7 +7,6 @@ import {
   table,
   verifyAuditFile,
 } from '@infra-mcp/core';
-import { stringify } from 'yaml';
 import type { App } from './app.js';
 import { appConfigSchema, type Flags, loadConfig } from './config.js';
 
@@ -80,6 +79,7 @@ export async function configCommand(app: App): Promise<number> {
   for (const r of app.server.registry.runtimes) plugins[r.plugin.id] = { instances: r.redactedConfig() };
   const effective = { ...(redactConfig(appConfigSchema, config) as object), plugins };
   out(`# effective config (flags > env > ${file ?? 'no config file'} > defaults); secrets redacted`);
+  const { stringify } = await import('yaml');
   out(stringify(effective));
   return 0;
 }
@@ -90,7 +90,7 @@ export async function auditVerifyCommand(
   flags: Flags,
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  const file = fileArg ?? loadConfig(flags, env).config.audit.file ?? defaultAuditPath(env);
+  const file = fileArg ?? (await loadConfig(flags, env)).config.audit.file ?? defaultAuditPath(env);
   if (!existsSync(file)) {
     process.stderr.write(`infra-mcp: audit file not found: ${file}\n`);
     return 1;

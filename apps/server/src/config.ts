@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, formatIssues, type Policy, policyRulesSchema } from '@infra-mcp/core';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 const pluginPolicy = policyRulesSchema.extend({
@@ -86,11 +85,11 @@ function envInt(name: string, raw: string | undefined): number | undefined {
 }
 
 /** Load the effective config. Precedence: flags > env > file > defaults. */
-export function loadConfig(
+export async function loadConfig(
   flags: Flags,
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
-): LoadedConfig {
+): Promise<LoadedConfig> {
   const explicit = flags.config ?? env.INFRA_MCP_CONFIG;
   let file: string | undefined;
   let raw: unknown = {};
@@ -105,7 +104,8 @@ export function loadConfig(
   }
   if (file) {
     try {
-      raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
+      const { parse } = await import('yaml'); // only when there is a file to read
+      raw = parse(readFileSync(file, 'utf8')) ?? {};
     } catch (err) {
       throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
     }

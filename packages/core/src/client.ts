@@ -4,7 +4,10 @@ import type { InfraMcpServer } from './server.js';
 
 export type { Client };
 
-/** An MCP client connected in memory to a server (tests, embedding). The only place a client is built. */
+/**
+ * An MCP client connected in memory to a server (tests, embedding). A separate entry point
+ * (`@infra-mcp/core/client`) so a server never loads the SDK's client code.
+ */
 export async function connectInMemory(
   server: InfraMcpServer,
   capabilities: Record<string, unknown> = {},

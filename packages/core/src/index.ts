@@ -17,7 +17,6 @@ export {
   verifyAuditFile,
   verifyRecords,
 } from './audit.js';
-export { connectInMemory } from './client.js';
 export {
   coerceEnv,
   collectSecrets,

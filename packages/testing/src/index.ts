@@ -1,11 +1,11 @@
 import {
   type CreateServerOptions,
-  connectInMemory,
   createServer,
   type InfraMcpServer,
   MemoryAuditSink,
   type Plugin,
 } from '@infra-mcp/core';
+import { connectInMemory } from '@infra-mcp/core/client';
 
 export interface CallResult {
   isError: boolean;
