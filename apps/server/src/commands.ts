@@ -3,6 +3,7 @@ import {
   byteLength,
   defaultAuditPath,
   JsonlAuditSink,
+  redact,
   redactConfig,
   table,
   verifyAuditFile,
@@ -77,7 +78,9 @@ export async function configCommand(app: App): Promise<number> {
   const { config, file } = app.loaded;
   const plugins: Record<string, unknown> = {};
   for (const r of app.server.registry.runtimes) plugins[r.plugin.id] = { instances: r.redactedConfig() };
-  const effective = { ...(redactConfig(appConfigSchema, config) as object), plugins };
+  // marked secrets, then anything credential-looking (URL passwords, Authorization headers, tokens)
+  const secrets = app.server.registry.runtimes.flatMap((r) => r.config.secrets);
+  const effective = redact({ ...(redactConfig(appConfigSchema, config) as object), plugins }, secrets);
   out(`# effective config (flags > env > ${file ?? 'no config file'} > defaults); secrets redacted`);
   const { stringify } = await import('yaml');
   out(stringify(effective));

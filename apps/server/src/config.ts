@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, formatIssues, type Policy, policyRulesSchema } from '@infra-mcp/core';
+import {
+  ConfigError,
+  formatIssues,
+  type Policy,
+  pluginPolicySchema,
+  policyRulesSchema,
+} from '@infra-mcp/core';
 import { z } from 'zod';
-
-const pluginPolicy = policyRulesSchema.extend({
-  instances: z.record(z.string(), policyRulesSchema).optional(),
-});
 
 /** infra-mcp.yaml. Plugin sections (`plugins.<id>`) are validated by each plugin's own schema. */
 export const appConfigSchema = z.strictObject({
@@ -13,7 +15,9 @@ export const appConfigSchema = z.strictObject({
     .record(z.string(), z.unknown())
     .default({})
     .describe('Per-plugin options: plugins.<id>: { ... } or { instances: { name: { ... } } }'),
-  policy: policyRulesSchema.extend({ plugins: z.record(z.string(), pluginPolicy).optional() }).default({}),
+  policy: policyRulesSchema
+    .extend({ plugins: z.record(z.string(), pluginPolicySchema).optional() })
+    .default({}),
   audit: z
     .strictObject({
       file: z.string().optional().describe('JSONL audit file (default ~/.local/state/infra-mcp/audit.jsonl)'),
@@ -120,6 +124,8 @@ export async function loadConfig(
   // env over file
   const readOnlyEnv = envBool('INFRA_MCP_READ_ONLY', env.INFRA_MCP_READ_ONLY);
   if (readOnlyEnv !== undefined) config.policy.readOnly = readOnlyEnv;
+  // read-only from the environment or a flag is enforced: no plugin or instance policy can lift it
+  let enforceReadOnly = readOnlyEnv === true;
   const maxBytesEnv = envInt('INFRA_MCP_MAX_BYTES', env.INFRA_MCP_MAX_BYTES);
   if (maxBytesEnv !== undefined) config.maxBytes = maxBytesEnv;
   if (env.INFRA_MCP_AUDIT_FILE) config.audit.file = env.INFRA_MCP_AUDIT_FILE;
@@ -128,7 +134,10 @@ export async function loadConfig(
   if (env.INFRA_MCP_HTTP) config.http.listen = env.INFRA_MCP_HTTP;
 
   // flags over env
-  if (flags.readOnly) config.policy.readOnly = true;
+  if (flags.readOnly) {
+    config.policy.readOnly = true;
+    enforceReadOnly = true;
+  }
   if (flags.maxBytes !== undefined) config.maxBytes = flags.maxBytes;
   if (flags.auditFile) config.audit.file = flags.auditFile;
   if (flags.tokenFile) config.http.tokenFile = flags.tokenFile;
@@ -137,7 +146,7 @@ export async function loadConfig(
   const selectRaw = flags.plugins ?? (env.INFRA_MCP_PLUGINS ? env.INFRA_MCP_PLUGINS.split(',') : undefined);
   const select = selectRaw?.map((s) => s.trim()).filter(Boolean);
   const { plugins: pluginPolicies, ...global } = config.policy;
-  return { config, file, policy: { ...global, plugins: pluginPolicies }, select };
+  return { config, file, policy: { ...global, enforceReadOnly, plugins: pluginPolicies }, select };
 }
 
 /** Bearer tokens: INFRA_MCP_TOKENS ("name:token,name2:token2" or a bare token) and/or a token file. */

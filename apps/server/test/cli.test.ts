@@ -175,3 +175,38 @@ describe('stdio from a script', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('enforced read-only', () => {
+  it('--read-only cannot be lifted by a plugin policy in the config file', async () => {
+    const file = await configFile(
+      'lift.yaml',
+      'plugins:\n  kv:\n    url: http://kv.local\n    policy:\n      readOnly: false\n',
+    );
+    const tools = await run(['tools', '--read-only', '--config', file, '--plugin-module', KV_PLUGIN]);
+    expect(tools.stdout).toMatch(/hidden by policy: kv_set/);
+    const env = { INFRA_MCP_AUDIT_FILE: join(dir, 'ro.jsonl') };
+    const r = await runStdio(
+      ['--read-only', '--config', file, '--plugin-module', KV_PLUGIN],
+      [{ method: 'tools/call', params: { name: 'kv_set', arguments: { key: 'a', value: '2' } } }],
+      env,
+    );
+    expect(r.byId.get(1).result).toMatchObject({
+      isError: true,
+      _meta: { 'infra-mcp/error': { code: 'denied_by_policy' } },
+    });
+    expect(r.byId.get(1).result.content[0].text).toMatch(/runs read-only \(--read-only\)/);
+  });
+
+  it('config redacts URL passwords and credential headers too', async () => {
+    const file = await configFile(
+      'secret-url.yaml',
+      'plugins:\n  kv:\n    url: http://admin:pa55word99@kv.local\n',
+    );
+    const r = await run(['config', '--config', file, '--plugin-module', KV_PLUGIN], {
+      env: { INFRA_MCP_AUDIT_FILE: join(dir, 'c.jsonl') },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/pa55word99/);
+    expect(r.stdout).toMatch(/admin:\[REDACTED\]@kv.local/);
+  });
+});

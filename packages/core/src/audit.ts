@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { canonicalJson, sha256 } from './hash.js';
@@ -34,6 +34,11 @@ export interface AuditSink {
   /** Hash of the last stored record, to continue the chain across restarts. */
   lastHash?(): Promise<string | undefined>;
   append(record: AuditRecord): Promise<void>;
+  /**
+   * Atomically read the chain head, build the record on it and store it. Sinks shared between
+   * processes (a file every stdio server appends to) implement this so the chain stays one chain.
+   */
+  appendChained?(build: (prev: string) => AuditRecord): Promise<AuditRecord>;
   /** Throws when records cannot be written right now (checked before a real write runs: fail closed). */
   check?(): Promise<void>;
   close?(): Promise<void>;
@@ -59,23 +64,41 @@ export class AuditLog {
   /** Append one record. Rejects when a sink fails (the caller reports it; nothing is lost silently). */
   record(entry: AuditEntry): Promise<AuditRecord> {
     const run = this.queue.then(async () => {
-      if (this.prev === undefined) this.prev = (await this.sinks[0]?.lastHash?.()) ?? GENESIS;
-      const base = { id: randomUUID(), ...entry, prev: this.prev };
-      const record: AuditRecord = { ...base, hash: hashRecord(base) };
+      const [primary, ...others] = this.sinks;
+      const build = (prev: string): AuditRecord => {
+        const base = { id: randomUUID(), ...entry, prev };
+        return { ...base, hash: hashRecord(base) };
+      };
+      let record: AuditRecord;
       const failures: string[] = [];
-      for (const sink of this.sinks) {
+      if (primary?.appendChained) {
         try {
-          await sink.append(record);
+          record = await primary.appendChained(build);
         } catch (err) {
-          failures.push(`${sink.name}: ${(err as Error).message}`);
+          // the record still goes to the other sinks; the chain head stays where the primary has it
+          record = build(this.prev ?? GENESIS);
+          failures.push(`${primary.name}: ${(err as Error).message}`);
         }
+        for (const sink of others) await this.deliver(sink, record, failures);
+      } else {
+        if (this.prev === undefined) this.prev = (await primary?.lastHash?.()) ?? GENESIS;
+        record = build(this.prev);
+        for (const sink of this.sinks) await this.deliver(sink, record, failures);
+        if (!failures.some((f) => f.startsWith(`${primary?.name}:`))) this.prev = record.hash;
       }
-      this.prev = record.hash;
       if (failures.length) throw new Error(`audit sink failed: ${failures.join('; ')}`);
       return record;
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private async deliver(sink: AuditSink, record: AuditRecord, failures: string[]): Promise<void> {
+    try {
+      await sink.append(record);
+    } catch (err) {
+      failures.push(`${sink.name}: ${(err as Error).message}`);
+    }
   }
 
   async close(): Promise<void> {
@@ -90,21 +113,41 @@ export function defaultAuditPath(env = process.env): string {
   return join(state, 'infra-mcp', 'audit.jsonl');
 }
 
+/**
+ * Appends records to a JSONL file. Several processes may share the file (every stdio server a
+ * desktop client starts appends to the default one), so each append takes a lock file, reads the
+ * chain head from the file itself and appends under the lock.
+ */
 export class JsonlAuditSink implements AuditSink {
   readonly name = 'jsonl';
   constructor(readonly path: string = defaultAuditPath()) {}
 
+  /** Hash of the last record in the file (reads backwards from the end, whatever a record's size). */
   async lastHash(): Promise<string | undefined> {
     let fh: Awaited<ReturnType<typeof open>> | undefined;
     try {
       fh = await open(this.path, 'r');
       const { size } = await fh.stat();
-      const len = Math.min(size, 64 * 1024);
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, size - len);
-      const lines = buf.toString('utf8').trimEnd().split('\n');
-      const last = lines[lines.length - 1];
-      return last ? (JSON.parse(last) as AuditRecord).hash : undefined;
+      let chunk = 64 * 1024;
+      for (;;) {
+        const len = Math.min(size, chunk);
+        const buf = Buffer.alloc(len);
+        await fh.read(buf, 0, len, size - len);
+        const text = buf.toString('utf8').trimEnd();
+        const nl = text.lastIndexOf('\n');
+        if (nl >= 0 || len === size) {
+          const last = text.slice(nl + 1);
+          if (!last) return undefined;
+          try {
+            return (JSON.parse(last) as AuditRecord).hash;
+          } catch {
+            throw new Error(
+              `${this.path}: the last line is not a valid audit record; run infra-mcp audit verify`,
+            );
+          }
+        }
+        chunk *= 4;
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -113,15 +156,58 @@ export class JsonlAuditSink implements AuditSink {
     }
   }
 
+  /** Writable, and the chain head readable (a corrupt tail fails writes closed). */
   async check(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
-    const fh = await open(this.path, 'a');
+    const fh = await open(this.path, 'a', 0o600);
     await fh.close();
+    await this.lastHash();
   }
 
   async append(record: AuditRecord): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     await appendFile(this.path, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  }
+
+  async appendChained(build: (prev: string) => AuditRecord): Promise<AuditRecord> {
+    await mkdir(dirname(this.path), { recursive: true });
+    return withLockFile(`${this.path}.lock`, async () => {
+      const record = build((await this.lastHash()) ?? GENESIS);
+      await appendFile(this.path, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+      return record;
+    });
+  }
+}
+
+const LOCK_WAIT_MS = 5000;
+const LOCK_STALE_MS = 30_000;
+
+/** Run `fn` holding an exclusive lock file (O_EXCL create). A lock older than 30 s is taken as stale. */
+async function withLockFile<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const fh = await open(lock, 'wx', 0o600);
+      await fh.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = await stat(lock).then(
+        (st) => Date.now() - st.mtimeMs,
+        () => 0,
+      );
+      if (age > LOCK_STALE_MS) await rm(lock, { force: true });
+      else if (Date.now() > deadline) {
+        throw new Error(
+          `audit log is locked by another process (${lock}); remove the file if no infra-mcp is running`,
+        );
+      } else await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { force: true });
   }
 }
 

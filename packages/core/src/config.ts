@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import type { Plugin } from './plugin.js';
 import { type PolicyRules, policyRulesSchema } from './policy.js';
+import { isSecretKey } from './redact.js';
 
 /** Mark a config option as a secret: redacted by `infra-mcp config`, in logs, errors and audit. */
 export function secret<T extends z.ZodType>(schema: T): T {
@@ -42,15 +43,42 @@ function fieldAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | u
   return s;
 }
 
-/** Literal secret values in a parsed config (for scrubbing them from any text). */
-export function collectSecrets(schema: z.ZodType, value: unknown, out: string[] = []): string[] {
-  const s = unwrap(schema);
-  if (metaOf(schema)?.secret && typeof value === 'string') out.push(value);
-  if (s?._zod?.def?.type === 'object' && value && typeof value === 'object') {
-    for (const [k, field] of Object.entries(s._zod.def.shape))
-      collectSecrets(field as z.ZodType, (value as any)[k], out);
+/**
+ * Literal secret values in a parsed config, to scrub from any text: options marked `secret()`,
+ * values under credential-looking keys at any depth (headers: { X-Api-Key: ... }), URL passwords.
+ */
+export function collectSecrets(
+  schema: z.ZodType | undefined,
+  value: unknown,
+  out: string[] = [],
+  key = '',
+): string[] {
+  const s = schema ? unwrap(schema) : undefined;
+  if (typeof value === 'string') {
+    if ((schema && metaOf(schema)?.secret) || (key && isSecretKey(key))) out.push(value);
+    const password = urlPassword(value);
+    if (password) out.push(password);
+    return out;
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) collectSecrets(s?._zod?.def?.element, item, out, key);
+    return out;
+  }
+  if (value && typeof value === 'object') {
+    const shape = s?._zod?.def?.type === 'object' ? s._zod.def.shape : undefined;
+    const valueType = s?._zod?.def?.type === 'record' ? s._zod.def.valueType : undefined;
+    for (const [k, v] of Object.entries(value)) collectSecrets(shape?.[k] ?? valueType, v, out, k);
   }
   return out;
+}
+
+function urlPassword(value: string): string | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return undefined;
+  try {
+    return decodeURIComponent(new URL(value).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Copy of a parsed config with options marked secret replaced by "[REDACTED]". */

@@ -30,7 +30,9 @@ export interface RunningHttp {
   close(): Promise<void>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+const READY_CACHE_MS = 5000;
 
 function jsonRpcError(
   res: ServerResponse,
@@ -55,9 +57,12 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ab, bb);
 }
 
+/** Host header or host option -> bare lower-case hostname (IPv6 without brackets). */
 function hostnameOf(hostHeader: string): string {
-  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
-  return hostHeader.split(':')[0]!;
+  const h = hostHeader.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
+  if (h.split(':').length > 2) return h; // a bare IPv6 address
+  return h.split(':')[0]!;
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
@@ -81,7 +86,7 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
   const host = options.host ?? '127.0.0.1';
   const limit = options.maxBodyBytes ?? 1024 * 1024;
   const tokens = Object.entries(options.tokens ?? {});
-  if (!LOOPBACK.has(host) && tokens.length === 0 && !options.allowUnauthenticated) {
+  if (!LOOPBACK.has(hostnameOf(host)) && tokens.length === 0 && !options.allowUnauthenticated) {
     throw new Error(
       `refusing to serve on ${host} without bearer tokens: set INFRA_MCP_TOKENS or --token-file, or bind to 127.0.0.1`,
     );
@@ -93,12 +98,16 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
     ...(options.allowedHosts ?? []).map((h) => hostnameOf(h)),
   ]);
   let closing = false;
+  let readiness: { at: number; checks: ReturnType<InfraMcpServer['health']> } | undefined;
   const inflight = new Set<ServerResponse>();
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const hostHeader = req.headers.host ?? '';
-    if (!allowedHostnames.has(hostnameOf(hostHeader))) {
+    // probes and scrapers (kubelet, Prometheus) address the pod IP: /healthz, /readyz and /metrics
+    // skip the Host check; browsers are still stopped by the Origin check below
+    const probe = req.method === 'GET' && PROBE_PATHS.has(url.pathname);
+    if (!probe && !allowedHostnames.has(hostnameOf(hostHeader))) {
       return jsonRpcError(
         res,
         403,
@@ -110,7 +119,7 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       let ok = (options.allowedOrigins ?? []).includes(origin);
       try {
         const o = new URL(origin);
-        ok ||= LOOPBACK.has(o.hostname) || LOOPBACK.has(`[${o.hostname}]`) || o.hostname === '[::1]';
+        ok ||= LOOPBACK.has(hostnameOf(o.hostname));
       } catch {}
       if (!ok)
         return jsonRpcError(
@@ -124,7 +133,10 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       return res.end(closing ? 'shutting down\n' : 'ok\n');
     }
     if (url.pathname === '/readyz') {
-      const checks = await app.health();
+      // backends are checked at most every few seconds, however often the probe comes
+      if (!readiness || Date.now() - readiness.at > READY_CACHE_MS)
+        readiness = { at: Date.now(), checks: app.health() };
+      const checks = await readiness.checks;
       const ok = !closing && checks.every((c) => c.report.ok);
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
       return res.end(

@@ -1,4 +1,21 @@
-export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error';
+/** MCP (syslog) levels, least to most severe. */
+export const LOG_LEVELS = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Severity rank; an unknown level counts as info. */
+export function levelRank(level: string | undefined): number {
+  const i = LOG_LEVELS.indexOf(level as LogLevel);
+  return i < 0 ? 1 : i;
+}
 
 export interface Logger {
   debug(message: string, data?: unknown): void;
@@ -6,8 +23,6 @@ export interface Logger {
   warn(message: string, data?: unknown): void;
   error(message: string, data?: unknown): void;
 }
-
-const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, notice: 2, warning: 3, error: 4 };
 
 /** Process log: stderr only (stdout is the stdio transport's wire). */
 export function stderrLogger(
@@ -17,7 +32,7 @@ export function stderrLogger(
 ): Logger {
   const write = (level: LogLevel, message: string, data?: unknown) => {
     sink?.(level, message, data);
-    if (ORDER[level] < ORDER[min]) return;
+    if (levelRank(level) < levelRank(min)) return;
     const extra = data === undefined ? '' : ` ${safeJson(data)}`;
     process.stderr.write(`${new Date().toISOString()} ${level} [${name}] ${message}${extra}\n`);
   };

@@ -8,6 +8,11 @@ interface ToolStats {
   count: number;
 }
 
+/** Label value escaping of the Prometheus text format. */
+function label(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
 export class Metrics {
   private readonly tools = new Map<string, ToolStats>();
   private readonly started = Date.now();
@@ -31,14 +36,14 @@ export class Metrics {
     ];
     for (const [tool, s] of this.tools)
       for (const [outcome, n] of s.calls)
-        out.push(`infra_mcp_tool_calls_total{tool="${tool}",outcome="${outcome}"} ${n}`);
+        out.push(`infra_mcp_tool_calls_total{tool="${label(tool)}",outcome="${outcome}"} ${n}`);
     out.push(
       '# HELP infra_mcp_tool_errors_total Tool calls that returned an error or were denied.',
       '# TYPE infra_mcp_tool_errors_total counter',
     );
     for (const [tool, s] of this.tools)
       out.push(
-        `infra_mcp_tool_errors_total{tool="${tool}"} ${(s.calls.get('error') ?? 0) + (s.calls.get('denied') ?? 0)}`,
+        `infra_mcp_tool_errors_total{tool="${label(tool)}"} ${(s.calls.get('error') ?? 0) + (s.calls.get('denied') ?? 0)}`,
       );
     out.push(
       '# HELP infra_mcp_tool_call_duration_seconds Tool call latency.',
@@ -46,11 +51,13 @@ export class Metrics {
     );
     for (const [tool, s] of this.tools) {
       for (const [i, b] of BUCKETS.entries()) {
-        out.push(`infra_mcp_tool_call_duration_seconds_bucket{tool="${tool}",le="${b}"} ${s.buckets[i]}`);
+        out.push(
+          `infra_mcp_tool_call_duration_seconds_bucket{tool="${label(tool)}",le="${b}"} ${s.buckets[i]}`,
+        );
       }
-      out.push(`infra_mcp_tool_call_duration_seconds_bucket{tool="${tool}",le="+Inf"} ${s.count}`);
-      out.push(`infra_mcp_tool_call_duration_seconds_sum{tool="${tool}"} ${s.sum}`);
-      out.push(`infra_mcp_tool_call_duration_seconds_count{tool="${tool}"} ${s.count}`);
+      out.push(`infra_mcp_tool_call_duration_seconds_bucket{tool="${label(tool)}",le="+Inf"} ${s.count}`);
+      out.push(`infra_mcp_tool_call_duration_seconds_sum{tool="${label(tool)}"} ${s.sum}`);
+      out.push(`infra_mcp_tool_call_duration_seconds_count{tool="${label(tool)}"} ${s.count}`);
     }
     out.push(
       '# HELP infra_mcp_uptime_seconds Seconds since the server started.',

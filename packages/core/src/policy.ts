@@ -13,6 +13,8 @@ export const policyRulesSchema = z.strictObject({
 export type PolicyRules = z.infer<typeof policyRulesSchema>;
 
 export interface Policy extends PolicyRules {
+  /** Read-only that no plugin or instance rule can lift (set by --read-only / INFRA_MCP_READ_ONLY). */
+  enforceReadOnly?: boolean;
   /** Per-plugin rules, optionally with per-instance rules (e.g. prod read-only, dev writable). */
   plugins?: Record<string, PolicyRules & { instances?: Record<string, PolicyRules> }>;
 }
@@ -55,6 +57,9 @@ export function decide(
   pluginId: string,
   instance?: string,
 ): Decision {
+  if (effect !== 'read' && policy.enforceReadOnly) {
+    return { allowed: false, reason: `${tool} changes things and this server runs read-only (--read-only)` };
+  }
   const plugin = policy.plugins?.[pluginId];
   const levels: [string, PolicyRules | undefined][] = [
     ['server', policy],

@@ -17,7 +17,8 @@ import { z } from 'zod';
 import { type ApprovalOptions, Approvals, changeHash } from './approval.js';
 import { AuditLog, type AuditSink, JsonlAuditSink, type Outcome } from './audit.js';
 import { ErrorCodes, isToolError, ToolError } from './errors.js';
-import { type Logger, type LogLevel, stderrLogger } from './log.js';
+import { sha256 } from './hash.js';
+import { type Logger, type LogLevel, levelRank, stderrLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { byteLength, DEFAULT_BUDGET, renderData, truncateText } from './output.js';
 import type { HealthReport, Plan, Plugin, ToolContext, ToolResult } from './plugin.js';
@@ -57,8 +58,6 @@ export interface CallContext {
   logLevel?: LogLevel;
   elicit?: (message: string) => Promise<boolean>;
 }
-
-const LEVELS: LogLevel[] = ['debug', 'info', 'notice', 'warning', 'error'];
 
 export class InfraMcpServer {
   readonly registry: Registry;
@@ -219,7 +218,7 @@ export class InfraMcpServer {
       if (!vars) continue;
       const instance = r.runtime.instanceName(vars.instance);
       const client = await r.runtime.client(instance);
-      const ctx = this.context(r.runtime.plugin.id, instance, client, { signal }, this.maxBytes);
+      const ctx = this.context(r.runtime, instance, client, { signal }, this.maxBytes);
       const contents = await r.def.read(new URL(uri), vars, ctx);
       return {
         contents: contents.map((c) => ({
@@ -235,21 +234,24 @@ export class InfraMcpServer {
   }
 
   private context(
-    pluginId: string,
+    runtime: PluginRuntime,
     instance: string,
     client: unknown,
     call: CallContext,
     budget: number,
   ): ToolContext {
+    const pluginId = runtime.plugin.id;
     const notify = call.sendNotification;
-    const minLevel = LEVELS.indexOf(call.logLevel ?? 'info');
-    const send = (level: LogLevel, message: string, data?: unknown) => {
-      (level === 'debug'
-        ? () => {}
-        : this.log[level === 'warning' ? 'warn' : level === 'notice' ? 'info' : level])(
-        `${pluginId}/${instance}: ${message}`,
-      );
-      if (notify && LEVELS.indexOf(level) >= minLevel) {
+    const minLevel = levelRank(call.logLevel);
+    const send = (level: LogLevel, rawMessage: string, rawData?: unknown) => {
+      // tool logs reach stderr and the client: scrubbed like results
+      const message = runtime.scrub(rawMessage);
+      const data = rawData === undefined ? undefined : redact(rawData, runtime.config.secrets);
+      const line = `${pluginId}/${instance}: ${message}`;
+      if (level === 'info' || level === 'notice') this.log.info(line);
+      else if (level === 'warning') this.log.warn(line);
+      else if (level !== 'debug') this.log.error(line);
+      if (notify && levelRank(level) >= minLevel) {
         notify({
           method: 'notifications/message',
           params: { level, logger: pluginId, data: data === undefined ? message : { message, data } },
@@ -321,7 +323,7 @@ export class InfraMcpServer {
       errorCode?: string,
     ): Promise<CallToolResult> => {
       const bytes = byteLength(JSON.stringify(result));
-      this.metrics.observe(name, outcome, (Date.now() - started) / 1000);
+      this.metrics.observe(tool ? name : '(unknown)', outcome, (Date.now() - started) / 1000);
       try {
         await this.audit.record({
           start: new Date(started).toISOString(),
@@ -329,7 +331,7 @@ export class InfraMcpServer {
           caller: call.caller,
           tool: name,
           instance,
-          args: redact(rawArgs, tool?.runtime.config.secrets),
+          args: auditArgs(rawArgs, tool?.runtime.config.secrets),
           effect: tool?.effect,
           dryRun,
           outcome,
@@ -396,54 +398,53 @@ export class InfraMcpServer {
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
       const client = await tool.runtime.client(instance);
-      const ctx = this.context(plugin.id, instance, client, { ...call, signal }, budget);
-      const { approval, ...planArgs } = args;
-      const work = async (): Promise<{ result: CallToolResult; dry: boolean }> => {
-        if (tool.effect === 'read')
-          return { result: this.shape(tool, await tool.def.run(args, ctx), budget), dry: false };
-        const plan = await tool.def.plan!(planArgs, ctx);
-        const hash = changeHash(name, instance!, planArgs, plan.change);
-        if (approval === undefined) {
-          if (this.approvalMode === 'elicit' && call.elicit) {
-            const text = plan.text ?? renderData(plan.preview);
-            if (!(await call.elicit(`${name} on ${plugin.id}/${instance}:\n${text}`))) {
-              return {
-                result: this.shapeWrite(
-                  tool,
-                  { dryRun: true, preview: plan.preview },
-                  `${text}\nnot approved by the user; nothing was changed`,
-                  budget,
-                ),
-                dry: true,
-              };
-            }
-            return { result: await this.execute(tool, args, ctx, plan, budget), dry: false };
-          }
-          const { token, expiresAt } = this.approvals.issue(name, instance!, hash);
-          const text = `dry run: nothing was changed\n${plan.text ?? renderData(plan.preview)}\nto apply exactly this change, call ${name} again with the same arguments and approval: "${token}" (expires ${expiresAt})`;
-          return {
-            result: this.shapeWrite(
-              tool,
-              { dryRun: true, approval: token, expiresAt, preview: plan.preview },
-              text,
-              budget,
-            ),
-            dry: true,
-          };
-        }
-        this.approvals.check(String(approval), name, instance!, hash);
-        await this.audit.check().catch((err) => {
-          throw new ToolError(
-            ErrorCodes.auditFailed,
-            `audit log is not writable (${(err as Error).message}); the change was not executed`,
-            'fix the audit sink, then approve again',
+      const ctx = this.context(tool.runtime, instance, client, { ...call, signal }, budget);
+      // the resolved instance is part of the change: omitting it or naming the default is the same change
+      const { approval, ...rest } = args;
+      const planArgs = { ...rest, ...(tool.runtime.instanceNames.length > 1 ? { instance } : {}) };
+      if (tool.effect === 'read') {
+        // reads stop at the timeout or cancellation even if the tool ignores its signal
+        const out = await raceAbort(tool.def.run(args, ctx), signal);
+        return await finish(this.shape(tool, out, budget), 'ok');
+      }
+      const plan = await raceAbort(tool.def.plan!(planArgs, ctx), signal);
+      const hash = changeHash(name, instance, planArgs, plan.change);
+      const previewText = plan.text ?? renderData(plan.preview);
+      if (approval === undefined && !(this.approvalMode === 'elicit' && call.elicit)) {
+        const { token, expiresAt } = this.approvals.issue(name, instance, hash, call.caller);
+        const text = `dry run: nothing was changed\n${previewText}\nto apply exactly this change, call ${name} again with the same arguments and approval: "${token}" (expires ${expiresAt})`;
+        dryRun = true;
+        const data = { dryRun: true, approval: token, expiresAt, preview: plan.preview };
+        return await finish(this.shape(tool, { data, text }, budget), 'dry_run');
+      }
+      if (approval === undefined) {
+        if (!(await call.elicit!(`${name} on ${plugin.id}/${instance}:\n${previewText}`))) {
+          dryRun = true;
+          const text = `${previewText}\nnot approved by the user; nothing was changed`;
+          return await finish(
+            this.shape(tool, { data: { dryRun: true, preview: plan.preview }, text }, budget),
+            'dry_run',
           );
-        });
-        return { result: await this.execute(tool, args, ctx, plan, budget), dry: false };
-      };
-      const { result, dry } = await raceAbort(work(), signal);
-      dryRun = dry;
-      return await finish(result, dry ? 'dry_run' : 'ok');
+        }
+      } else {
+        this.approvals.check(String(approval), name, instance, hash, call.caller);
+      }
+      await this.audit.check().catch((err) => {
+        throw new ToolError(
+          ErrorCodes.auditFailed,
+          `audit log is not writable (${(err as Error).message}); the change was not executed`,
+          'fix the audit sink, then approve again',
+        );
+      });
+      // an approved change is not abandoned half-way at the timeout: the tool gets the signal and we
+      // wait for its answer, so what is reported (and audited) is what happened
+      const out = await tool.def.run(args, ctx, plan);
+      const result = this.shape(
+        tool,
+        { data: { dryRun: false, result: out.data }, text: out.text ?? renderData(out.data) },
+        budget,
+      );
+      return await finish(result, 'ok');
     } catch (err) {
       const e = toToolError(
         err,
@@ -455,34 +456,18 @@ export class InfraMcpServer {
     }
   }
 
-  private async execute(
-    tool: RegisteredTool,
-    args: Record<string, unknown>,
-    ctx: ToolContext,
-    plan: Plan,
-    budget: number,
-  ): Promise<CallToolResult> {
-    const out = await tool.def.run(args, ctx, plan);
-    return this.shapeWrite(
-      tool,
-      { dryRun: false, result: out.data },
-      out.text ?? renderData(out.data),
-      budget,
-    );
-  }
-
-  private shapeWrite(
-    tool: RegisteredTool,
-    data: Record<string, unknown>,
-    text: string,
-    budget: number,
-  ): CallToolResult {
-    return this.shape(tool, { data, text }, budget);
-  }
-
   private shape(tool: RegisteredTool, out: ToolResult, budget: number): CallToolResult {
     const secrets = tool.runtime.config.secrets;
     const data = redact(out.data, secrets);
+    const bytes = byteLength(JSON.stringify(data));
+    if (bytes > budget) {
+      // tools fit their answers to ctx.budget; this is the backstop, never a flood into the context
+      throw new ToolError(
+        ErrorCodes.overBudget,
+        `the answer is ${bytes} bytes, over the ${budget}-byte budget`,
+        'narrow the request, or pass a larger maxBytes where the tool accepts it',
+      );
+    }
     const fitted = truncateText(redact(out.text ?? renderData(data), secrets), budget);
     const result: CallToolResult = {
       content: [{ type: 'text', text: fitted.text }, ...((out.content ?? []) as CallToolResult['content'])],
@@ -512,6 +497,20 @@ export class InfraMcpServer {
 
 export function createServer(options: CreateServerOptions): InfraMcpServer {
   return new InfraMcpServer(options);
+}
+
+const MAX_AUDIT_ARGS = 8192;
+
+/**
+ * Arguments as stored in the audit log: redacted; an approval token only as its hash (a token in
+ * a readable log could be replayed); very large arguments as a hash, a size and a prefix.
+ */
+function auditArgs(args: Record<string, unknown>, secrets: readonly string[] = []): unknown {
+  const out = redact(args, secrets) as Record<string, unknown>;
+  if (typeof out.approval === 'string') out.approval = `sha256:${sha256(out.approval).slice(0, 16)}`;
+  const json = JSON.stringify(out);
+  if (byteLength(json) <= MAX_AUDIT_ARGS) return out;
+  return { sha256: sha256(json), bytes: byteLength(json), prefix: json.slice(0, 1024) };
 }
 
 function describeIssues(error: z.ZodError): string {
@@ -558,7 +557,7 @@ function toToolError(
     return new ToolError(
       ErrorCodes.timeout,
       `the backend did not answer within ${timeoutMs} ms`,
-      'narrow the request (shorter range, fewer series) or try again later',
+      'narrow the request or try again later',
     );
   }
   return new ToolError(

@@ -121,4 +121,66 @@ describe('two-phase writes', () => {
     expect(asked[0]).toMatch(/kv_set on kv\/default:\na: 1 -> 2/);
     await t.close();
   });
+
+  it('a token executes once, and its value never reaches the audit log', async () => {
+    const t = await connect([kv({ url: 'http://kv.local' })]);
+    const dry = await t.call('kv_set', { key: 'a', value: '2' });
+    const token: string = dry.structured.approval;
+    expect((await t.call('kv_set', { key: 'a', value: '2', approval: token })).isError).toBe(false);
+    (await store(t)).values.set('a', '1'); // same change would apply again
+    const replay = await t.call('kv_set', { key: 'a', value: '2', approval: token });
+    expect(replay.errorCode).toBe('approval_invalid');
+    expect(replay.text).toMatch(/already used/);
+    expect((await store(t)).values.get('a')).toBe('1');
+    expect(JSON.stringify(t.audit.records)).not.toContain(token);
+    expect(t.audit.records[1]!.args).toMatchObject({
+      approval: expect.stringMatching(/^sha256:[0-9a-f]{16}$/),
+    });
+    await t.close();
+  });
+
+  it('a token is bound to its caller: another caller cannot execute it', async () => {
+    const t = await connect([kv({ url: 'http://kv.local' })]);
+    const dry = await t.server.callTool('kv_set', { key: 'a', value: '2' }, { caller: 'alice' });
+    const token = (dry.structuredContent as any).approval;
+    const bob = await t.server.callTool(
+      'kv_set',
+      { key: 'a', value: '2', approval: token },
+      { caller: 'bob' },
+    );
+    expect(bob.isError).toBe(true);
+    expect((bob.content[0] as any).text).toMatch(/issued to another caller/);
+    const alice = await t.server.callTool(
+      'kv_set',
+      { key: 'a', value: '2', approval: token },
+      { caller: 'alice' },
+    );
+    expect(alice.isError).toBeFalsy();
+    await t.close();
+  });
+
+  it('naming the default instance or omitting it is the same change', async () => {
+    const t = await connect([
+      kv({ instances: { prod: { url: 'http://prod.local' }, dev: { url: 'http://dev.local' } } }),
+    ]);
+    const dry = await t.call('kv_set', { key: 'a', value: '2' });
+    const done = await t.call('kv_set', {
+      key: 'a',
+      value: '2',
+      instance: 'prod',
+      approval: dry.structured.approval,
+    });
+    expect(done.structured).toMatchObject({ dryRun: false });
+    await t.close();
+  });
+
+  it('waits for an approved change past the timeout and reports what happened', async () => {
+    const t = await connect([kv({ url: 'http://kv.local' })], { timeoutMs: 50 });
+    const dry = await t.call('kv_set', { key: 'slow', value: '2' });
+    const done = await t.call('kv_set', { key: 'slow', value: '2', approval: dry.structured.approval });
+    expect(done.isError).toBe(false);
+    expect(done.structured.result).toMatchObject({ value: '2' });
+    expect(t.audit.records.at(-1)).toMatchObject({ outcome: 'ok', dryRun: false });
+    await t.close();
+  });
 });

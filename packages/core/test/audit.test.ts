@@ -70,4 +70,19 @@ describe('audit chain', () => {
     const log = new AuditLog([{ name: 'broken', append: async () => Promise.reject(new Error('EACCES')) }]);
     await expect(log.record(entry)).rejects.toThrow(/audit sink failed: broken: EACCES/);
   });
+
+  it('keeps one chain when several processes append to the same file', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'audit-')), 'audit.jsonl');
+    // separate AuditLogs stand for separate processes: none knows the others' records
+    const logs = [1, 2, 3].map(() => new AuditLog([new JsonlAuditSink(file)]));
+    await Promise.all(logs.flatMap((log) => Array.from({ length: 10 }, () => log.record(entry))));
+    expect(await verifyAuditFile(file)).toEqual({ ok: true, records: 30 });
+  });
+
+  it('continues the chain after a record larger than the tail it first reads', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'audit-')), 'audit.jsonl');
+    await new AuditLog([new JsonlAuditSink(file)]).record({ ...entry, args: { big: 'x'.repeat(200_000) } });
+    await new AuditLog([new JsonlAuditSink(file)]).record(entry);
+    expect(await verifyAuditFile(file)).toEqual({ ok: true, records: 2 });
+  });
 });

@@ -92,14 +92,37 @@ describe('tools/call', () => {
 
   it('cuts text over the byte budget with an explicit notice', async () => {
     const t = await connect([kv({ url: 'http://kv.local' })], { maxBytes: 300 });
-    const big = 'x'.repeat(50);
-    for (let i = 0; i < 20; i++) {
-      const d = await t.call('kv_set', { key: `k${i}`, value: big });
-      await t.call('kv_set', { key: `k${i}`, value: big, approval: d.structured.approval });
-    }
-    const r = await t.call('kv_set', { key: 'k0', value: `${big}\n`.repeat(20) });
+    const r = await t.call('kv_get', { key: 'lines' });
+    expect(r.isError).toBe(false);
     expect(Buffer.byteLength(r.text)).toBeLessThanOrEqual(300);
+    expect(r.text).toMatch(/^line 0\nline 1\n/);
     expect(r.text).toMatch(/truncated: \d+ more lines; narrow with/);
+    await t.close();
+  });
+
+  it('refuses structured answers over the budget instead of flooding the context', async () => {
+    const t = await connect([kv({ url: 'http://kv.local' })], { maxBytes: 300 });
+    const r = await t.call('kv_set', { key: 'k', value: 'x'.repeat(400) });
+    expect(r.errorCode).toBe('over_budget');
+    expect(r.text).toMatch(/over the 300-byte budget/);
+    await t.close();
+  });
+
+  it('sends tool logs to the client scrubbed of secrets, at the level the client chose', async () => {
+    const t = await connect([kv({ url: 'http://kv.local', password: 'hunter22' })]);
+    const { LoggingMessageNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const seen: any[] = [];
+    t.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      seen.push(n.params);
+    });
+    await t.client.setLoggingLevel('critical');
+    await t.call('kv_get', { key: 'log' });
+    expect(seen).toEqual([]);
+    await t.client.setLoggingLevel('info');
+    await t.call('kv_get', { key: 'log' });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ level: 'info', logger: 'kv' });
+    expect(JSON.stringify(seen)).not.toMatch(/hunter22|pw12345/);
     await t.close();
   });
 

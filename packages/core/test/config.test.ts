@@ -62,3 +62,21 @@ describe('plugin config', () => {
     });
   });
 });
+
+describe('secrets in config', () => {
+  it('collects marked options, credential-looking keys at any depth and URL passwords', async () => {
+    const { collectSecrets } = await import('../src/index.js');
+    const { z } = await import('zod');
+    const schema = z.object({
+      url: z.string(),
+      headers: z.record(z.string(), z.string()),
+      password: z.string(),
+    });
+    const secrets = collectSecrets(schema, {
+      url: 'https://admin:s3cr3t%21@prom.local/',
+      headers: { 'X-Api-Key': 'key-123456', 'X-Scope-OrgID': 'team-a' },
+      password: 'pw-123456',
+    });
+    expect(secrets.sort()).toEqual(['key-123456', 'pw-123456', 's3cr3t!']);
+  });
+});

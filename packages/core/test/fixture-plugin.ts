@@ -47,6 +47,14 @@ export const kv = definePlugin({
           throw new ToolError('no_such_key', 'key "fail" cannot be read', 'use another key');
         if (key === 'leak')
           throw new Error('backend said: Authorization: Bearer abcdefghijklmnop and password hunter22');
+        if (key === 'lines') {
+          const text = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n');
+          return { data: { key, value: null }, text };
+        }
+        if (key === 'log') {
+          ctx.log.info('reading with password hunter22 from https://u:pw12345@kv.local');
+          ctx.log.debug('debug detail');
+        }
         return { data: { key, value: store.values.get(key) ?? null } };
       },
     }),
@@ -68,6 +76,7 @@ export const kv = definePlugin({
       },
       run: async ({ key, value }, ctx) => {
         const store = ctx.client as Store;
+        if (key === 'slow') await new Promise((resolve) => setTimeout(resolve, 150)); // longer than a short timeout
         const old = store.values.get(key) ?? null;
         store.values.set(key, value);
         return { data: { key, old, value } };

@@ -135,3 +135,34 @@ describe('Streamable HTTP', () => {
     await expect(serveHttp(app, { host: '0.0.0.0', port: 0 })).rejects.toThrow(/without bearer tokens/);
   });
 });
+
+describe('Streamable HTTP: probes and metrics', () => {
+  const get = (path: string, host: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(http.url.replace('/mcp', path), { headers: { host } }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('answers /healthz and /readyz whatever the Host (kubelet probes the pod IP), but not /mcp', async () => {
+    expect((await get('/healthz', '10.1.2.3:3000')).status).toBe(200);
+    expect((await get('/readyz', '10.1.2.3:3000')).status).toBe(200);
+    expect((await get('/mcp', '10.1.2.3:3000')).status).toBe(403);
+  });
+
+  it('labels unknown tool names as (unknown): no metric injection, no unbounded series', async () => {
+    await rpc({
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'bad"} 1\ninjected{x="', arguments: {} },
+    });
+    const metrics = await (await fetch(http.url.replace('/mcp', '/metrics'))).text();
+    expect(metrics).not.toMatch(/injected/);
+    expect(metrics).toMatch(/infra_mcp_tool_calls_total\{tool="\(unknown\)",outcome="denied"\} 1/);
+  });
+});
