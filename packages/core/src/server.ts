@@ -21,7 +21,7 @@ import { sha256 } from './hash.js';
 import { type Logger, type LogLevel, levelRank, stderrLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { byteLength, DEFAULT_BUDGET, renderData, truncateText } from './output.js';
-import type { HealthReport, Plan, Plugin, ToolContext, ToolResult } from './plugin.js';
+import type { HealthReport, Plugin, ToolContext, ToolResult } from './plugin.js';
 import { decide, type Policy } from './policy.js';
 import { redact } from './redact.js';
 import { buildRegistry, type RegisteredTool, type Registry } from './registry.js';
