@@ -9,7 +9,7 @@ import {
   verifyAuditFile,
 } from '@infra-mcp/core';
 import type { App } from './app.js';
-import { appConfigSchema, type Flags, loadConfig } from './config.js';
+import { appConfigSchema, type Flags, loadConfig, loadYaml } from './config.js';
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 
@@ -82,8 +82,7 @@ export async function configCommand(app: App): Promise<number> {
   const secrets = app.server.registry.runtimes.flatMap((r) => r.config.secrets);
   const effective = redact({ ...(redactConfig(appConfigSchema, config) as object), plugins }, secrets);
   out(`# effective config (flags > env > ${file ?? 'no config file'} > defaults); secrets redacted`);
-  const { stringify } = await import('yaml');
-  out(stringify(effective));
+  out((await loadYaml()).stringify(effective));
   return 0;
 }
 

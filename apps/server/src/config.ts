@@ -88,6 +88,12 @@ function envInt(name: string, raw: string | undefined): number | undefined {
   return n;
 }
 
+/** The YAML parser loads only when there is a file to read (CommonJS: its exports may sit on `default`). */
+export async function loadYaml(): Promise<typeof import('yaml')> {
+  const mod = (await import('yaml')) as Partial<typeof import('yaml')> & { default?: typeof import('yaml') };
+  return (mod.parse ? mod : mod.default) as typeof import('yaml');
+}
+
 /** Load the effective config. Precedence: flags > env > file > defaults. */
 export async function loadConfig(
   flags: Flags,
@@ -108,8 +114,7 @@ export async function loadConfig(
   }
   if (file) {
     try {
-      const { parse } = await import('yaml'); // only when there is a file to read
-      raw = parse(readFileSync(file, 'utf8')) ?? {};
+      raw = (await loadYaml()).parse(readFileSync(file, 'utf8')) ?? {};
     } catch (err) {
       throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
     }
