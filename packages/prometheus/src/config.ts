@@ -1,6 +1,7 @@
 import { example, secret } from '@infra-mcp/core';
 import { z } from 'zod';
 import { sigv4ConfigSchema } from './aws.js';
+import { parseDuration } from './time.js';
 
 export const tlsSchema = z
   .object({
@@ -49,7 +50,15 @@ export const configSchema = z.object({
     .positive()
     .default(500)
     .describe('Cardinality guard: range queries over this many series are refused with a hint'),
-  maxRange: z.string().default('31d').describe('Longest range a query_range may span'),
+  maxRange: example(
+    z.string().refine((v) => (parseDuration(v) ?? 0) > 0, {
+      message:
+        'maxRange must be a Prometheus duration: a number and a unit (ms, s, m, h, d, w, y), e.g. 31d, 12h, 1w2d',
+    }),
+    '31d',
+  )
+    .default('31d')
+    .describe('Longest range a query_range may span (a duration: 31d, 12h)'),
 });
 
 export type PrometheusConfig = z.infer<typeof configSchema>;

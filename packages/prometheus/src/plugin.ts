@@ -1,8 +1,9 @@
-import { definePlugin, isToolError } from '@infra-mcp/core';
+import { definePlugin, isToolError, type ToolDefinition } from '@infra-mcp/core';
 import { PrometheusClient } from './client.js';
 import { configSchema, envMap } from './config.js';
 import { prompts } from './prompts.js';
 import { alertsTool } from './tools/alerts.js';
+import { checkBudget } from './tools/fit.js';
 import { labelValuesTool } from './tools/label-values.js';
 import { labelsTool } from './tools/labels.js';
 import { metadataTool } from './tools/metadata.js';
@@ -15,6 +16,21 @@ import { targetsTool } from './tools/targets.js';
 import { workspacesTool } from './tools/workspaces.js';
 
 export const VERSION = '0.1.0';
+
+/**
+ * Every tool fits its answer into the call's budget; this checks it on the way out, so a result
+ * whose structured JSON is over `maxBytes` becomes a clear over_budget error instead.
+ */
+function withinBudget<T extends ToolDefinition<any, any, any, any>>(tool: T): T {
+  return {
+    ...tool,
+    run: async (args, ctx, plan) => {
+      const result = await tool.run(args, ctx, plan);
+      checkBudget(`prometheus_${tool.name}`, result.data, ctx.budget);
+      return result;
+    },
+  };
+}
 
 /**
  * Prometheus-compatible backends (Prometheus, Amazon Managed Prometheus via SigV4, Mimir, Thanos):
@@ -61,6 +77,6 @@ export const prometheus = definePlugin({
     statusTool,
     // AMP only: listed when an instance has sigv4, refused (not_configured) on the others.
     { ...workspacesTool, availableFor: (config: { sigv4?: unknown }) => Boolean(config.sigv4) },
-  ],
+  ].map(withinBudget),
   prompts,
 });

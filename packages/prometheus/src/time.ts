@@ -8,6 +8,9 @@ export const MAX_POINTS = 11_000;
 const TIME_HINT =
   'use RFC 3339 (2024-05-01T12:00:00Z), unix seconds (1714564800), or relative: now, now-1h, -30m';
 
+/** 2000-01-01T00:00:00Z: unix seconds before it are almost always a mistake (a year, a duration). */
+const MIN_UNIX = 946_684_800;
+
 const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
 const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w|y))+$/;
 
@@ -42,6 +45,13 @@ export function parseTime(input: string | number, now: number, name = 'time'): n
   if (typeof input === 'number') {
     if (!Number.isFinite(input) || input < 0) bad('is not a valid unix time');
     if (input > 1e11) bad('looks like milliseconds; pass unix seconds');
+    if (input < MIN_UNIX) {
+      if (Number.isInteger(input) && input >= 1000 && input <= 9999)
+        bad(`looks like a year, not unix seconds; write a date, e.g. "${input}-01-01T00:00:00Z"`);
+      bad(
+        `is unix second ${input} (${new Date(input * 1000).toISOString()}), before 2000; write a date, e.g. "2024-05-01T12:00:00Z", or a relative time like "now-1h"`,
+      );
+    }
     return input;
   }
   const s = input.trim();

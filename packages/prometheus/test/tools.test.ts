@@ -144,6 +144,31 @@ describe('query', () => {
     expect(ms.errorCode).toBe('bad_time');
     expect(ms.text).toContain('milliseconds');
   });
+
+  it('refuses a year given as a time instead of reading it as a 1970 unix second', async () => {
+    for (const time of [2024, '2024']) {
+      const r = await t.call('prometheus_query', { query: 'up', time });
+      expect(r.errorCode).toBe('bad_time');
+      expect(r.text).toContain('time "2024" looks like a year, not unix seconds');
+      expect(r.text).toContain('"2024-01-01T00:00:00Z"');
+    }
+    const range = await t.call('prometheus_query_range', { query: 'up', start: '2024', end: 'now' });
+    expect(range.errorCode).toBe('bad_time');
+    expect(range.text).toContain('start "2024" looks like a year');
+    const series = await t.call('prometheus_series', { match: ['up'], start: 1999 });
+    expect(series.errorCode).toBe('bad_time');
+    // real unix seconds still work
+    const ok = await t.call('prometheus_query', { query: 'up', time: Math.floor(Date.now() / 1000) - 1 });
+    expect(ok.isError).toBe(false);
+  });
+
+  it('summarises a range selector of ~170k samples (no spread of the samples into Math.min/max)', async () => {
+    const r = await t.call('prometheus_query', { query: 'vector(1)[2d:1s]' });
+    expect(r.isError).toBe(false);
+    expect(r.structured.resultType).toBe('matrix');
+    expect(r.structured.series[0].points).toBeGreaterThan(170_000);
+    expect(r.structured.series[0]).toMatchObject({ min: 1, max: 1, avg: 1, first: 1, last: 1 });
+  });
 });
 
 describe('query_range', () => {
@@ -326,7 +351,10 @@ describe('series, labels, label_values, metadata', () => {
     const small = await t.call('prometheus_labels', { maxBytes: 600 });
     expect(small.structured.truncated).toBe(true);
     expect(small.structured.labels.length + small.structured.omitted).toBe(small.structured.count);
-    expect(small.text).toMatch(/truncated: \d+ more label names; narrow with match/);
+    expect(small.text).toMatch(
+      /truncated: \d+ more label names; pass cursor=[\w-]+ for the next page, or narrow with match/,
+    );
+    expect(small.structured.nextCursor).toMatch(/^[\w-]+$/);
   });
 
   it('label_values lists values, with a filter', async () => {
@@ -343,7 +371,9 @@ describe('series, labels, label_values, metadata', () => {
     const r = await t.call('prometheus_label_values', { label: '__name__', maxBytes: 512 });
     expect(r.structured.truncated).toBe(true);
     expect(r.structured.total).toBe(r.structured.values.length + r.structured.omitted);
-    expect(r.text).toMatch(/truncated: \d+ more values; narrow with filter or match/);
+    expect(r.text).toMatch(
+      /truncated: \d+ more values; pass cursor=[\w-]+ for the next page, or narrow with filter or match/,
+    );
   });
 
   it('label_values refuses a non-label', async () => {
@@ -461,6 +491,286 @@ describe('targets, alerts, rules, status', () => {
     expect(r.errorCode).toBe('not_configured');
     expect(r.text).toContain('instance "plain"');
     await mixed.close();
+  });
+});
+
+const bytes = (s: string) => Buffer.byteLength(s);
+
+describe('byte budget', () => {
+  // ~4.3 KB of PromQL: 120 selectors joined by `or`, 16 series in all
+  const longQuery = Array.from({ length: 120 }, (_, i) => `node_cpu_seconds_total{cpu="${i}"}`).join(' or ');
+
+  it.each([
+    ['prometheus_query_range', { start: '-2m' }, 'series'],
+    ['prometheus_query', {}, 'samples'],
+  ])(
+    '%s: a 4 KB query with a small maxBytes stays within it and says what was left out',
+    async (tool, extra, what) => {
+      expect(bytes(longQuery)).toBeGreaterThan(4000);
+      let truncated = 0;
+      for (const maxBytes of [1024, 1536, 2048, 4096]) {
+        const r = await t.call(tool, { query: longQuery, ...extra, maxBytes });
+        expect(r.isError, r.text).toBe(false);
+        expect(bytes(JSON.stringify(r.structured))).toBeLessThanOrEqual(maxBytes);
+        expect(bytes(r.text)).toBeLessThanOrEqual(maxBytes);
+        // the echoed query is abbreviated, and says so
+        expect(r.structured.queryBytes).toBe(bytes(longQuery));
+        expect(r.structured.query).toMatch(
+          new RegExp(
+            `^node_cpu_seconds_total\\{cpu="0"\\} or .*… \\(query: ${bytes(longQuery)} bytes in all\\)$`,
+          ),
+        );
+        expect(r.text.split('\n')[0]).toContain(`… (query: ${bytes(longQuery)} bytes in all) · 16 ${what}`);
+        // rows left out are counted and said
+        const rows = r.structured.series ?? r.structured.samples;
+        if (maxBytes >= 1536) expect(rows.length).toBeGreaterThan(0);
+        expect(r.structured.omitted).toBe(16 - rows.length);
+        expect(r.structured.truncated).toBe(rows.length < 16);
+        if (rows.length < 16) {
+          truncated++;
+          expect(r.text).toMatch(
+            new RegExp(`\\ntruncated: ${r.structured.omitted} more ${what}; .*narrow with`),
+          );
+        }
+      }
+      expect(truncated).toBeGreaterThanOrEqual(2);
+    },
+  );
+
+  it('a range selector with a long query fits too', async () => {
+    const query = Array.from({ length: 120 }, (_, i) => `node_cpu_seconds_total{cpu="${i}"}[10s]`)
+      .map((x) => `last_over_time(${x})`)
+      .join(' or ');
+    const r = await t.call('prometheus_query', { query: `(${query})`, maxBytes: 1024 });
+    expect(r.isError, r.text).toBe(false);
+    expect(bytes(JSON.stringify(r.structured))).toBeLessThanOrEqual(1024);
+    const m = await t.call('prometheus_query', {
+      query: `node_cpu_seconds_total{cpu=~"${'0|'.repeat(1500)}1"}[10s]`,
+      maxBytes: 1024,
+    });
+    expect(m.isError, m.text).toBe(false);
+    expect(m.structured.resultType).toBe('matrix');
+    expect(bytes(JSON.stringify(m.structured))).toBeLessThanOrEqual(1024);
+    expect(m.text).toMatch(/\ntruncated: \d+ more series; .*narrow with label matchers/);
+  });
+
+  it('format=points with a long query thins the points to what is left', async () => {
+    const r = await t.call('prometheus_query_range', {
+      query: `up{job="node"} or ${longQuery}`,
+      start: 'now-10m',
+      step: 1,
+      format: 'points',
+      maxBytes: 2048,
+    });
+    expect(r.isError, r.text).toBe(false);
+    expect(bytes(JSON.stringify(r.structured))).toBeLessThanOrEqual(2048);
+    expect(r.structured.series.length).toBeGreaterThan(0);
+    expect(r.structured.series[0].stride).toBeGreaterThan(1);
+  });
+
+  it.each([256, 512, 1024, 2048])(
+    'no tool answers with more than maxBytes=%i of structured content',
+    async (maxBytes) => {
+      const calls: [string, Record<string, unknown>][] = [
+        ['prometheus_query', { query: '{__name__=~"node_.+"}' }],
+        ['prometheus_query', { query: 'node_cpu_seconds_total[10s]' }],
+        ['prometheus_query', { query: '"a string"' }],
+        ['prometheus_query_range', { query: 'rate(node_cpu_seconds_total[5s])', start: '-2m' }],
+        ['prometheus_query_range', { query: 'up', start: '-5m', step: 1, format: 'points' }],
+        ['prometheus_series', { match: [`{__name__=~"node_.+", job="${'x|'.repeat(300)}node"}`] }],
+        ['prometheus_labels', { match: [`{job=~"${'x|'.repeat(300)}node"}`] }],
+        ['prometheus_label_values', { label: '__name__', filter: 'node_' }],
+        ['prometheus_metadata', { filter: 'x'.repeat(600) }],
+        ['prometheus_metadata', {}],
+        ['prometheus_targets', {}],
+        ['prometheus_alerts', {}],
+        ['prometheus_rules', {}],
+        ['prometheus_status', {}],
+        ['prometheus_status', { section: 'tsdb' }],
+        ['prometheus_status', { section: 'runtime' }],
+        ['prometheus_status', { section: 'flags' }],
+      ];
+      for (const [tool, args] of calls) {
+        const r = await t.call(tool, { ...args, maxBytes });
+        const what = `${tool} ${JSON.stringify(args).slice(0, 80)}`;
+        if (r.isError) {
+          // only when even the smallest honest answer does not fit, and then said plainly
+          expect(r.errorCode, `${what}: ${r.text}`).toBe('over_budget');
+          expect(r.text).toMatch(
+            /needs \d+ bytes even trimmed, more than maxBytes=\d+\nhint: raise maxBytes/,
+          );
+          expect(maxBytes, what).toBeLessThanOrEqual(512);
+        } else {
+          expect(bytes(JSON.stringify(r.structured)), what).toBeLessThanOrEqual(maxBytes);
+        }
+      }
+    },
+  );
+
+  it('an answer that cannot be trimmed to maxBytes is refused with over_budget and a hint', async () => {
+    const r = await t.call('prometheus_status', { section: 'overview', maxBytes: 256 });
+    expect(r.isError).toBe(true);
+    expect(r.errorCode).toBe('over_budget');
+    expect(r.text).toMatch(
+      /the prometheus_status answer needs \d+ bytes even trimmed, more than maxBytes=256/,
+    );
+    expect(r.text).toMatch(/hint: raise maxBytes \(e\.g\. maxBytes: \d+\)/);
+  });
+});
+
+describe('pagination', () => {
+  /**
+   * Follow nextCursor from the first page to the last: every page within maxBytes and saying how
+   * to get the next one; all pages together are the unpaginated list, each item once.
+   */
+  async function walk(
+    tool: string,
+    args: Record<string, unknown>,
+    list: string,
+    total: string,
+    key: (item: any) => string,
+    maxBytes: number,
+  ) {
+    const full = await t.call(tool, { ...args, maxBytes: 1_048_576 });
+    expect(full.isError, full.text).toBe(false);
+    expect(full.structured.truncated).toBe(false);
+    expect(full.structured.nextCursor).toBeUndefined();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const r = await t.call(tool, { ...args, maxBytes, ...(cursor ? { cursor } : {}) });
+      expect(r.isError, r.text).toBe(false);
+      expect(bytes(JSON.stringify(r.structured))).toBeLessThanOrEqual(maxBytes);
+      expect(bytes(r.text)).toBeLessThanOrEqual(maxBytes);
+      expect(r.structured[total]).toBe(full.structured[total]);
+      const items = r.structured[list] as unknown[];
+      expect(items.length).toBeGreaterThan(0);
+      for (const item of items) seen.push(key(item));
+      if (pages > 0) expect(r.structured.offset).toBe(seen.length - items.length);
+      cursor = r.structured.nextCursor;
+      if (cursor) {
+        expect(r.structured.truncated).toBe(true);
+        expect(r.text).toContain(
+          `truncated: ${r.structured.omitted} more ${list === 'values' ? 'values' : ''}`.trimEnd(),
+        );
+        expect(r.text).toContain(`; pass cursor=${cursor} for the next page, or narrow with `);
+      } else {
+        expect(r.structured.truncated).toBe(false);
+        expect(r.structured.omitted).toBe(0);
+      }
+      pages++;
+    } while (cursor && pages < 1000);
+    expect(pages).toBeGreaterThan(1);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual((full.structured[list] as unknown[]).map(key));
+    expect(seen.length).toBe(full.structured[total]);
+    return pages;
+  }
+
+  const json = (x: unknown) => JSON.stringify(x);
+  const name = (x: any) => `${x.name} ${JSON.stringify(x.labels ?? {})}`;
+
+  it('series', async () => {
+    const pages = await walk(
+      'prometheus_series',
+      { match: ['{job="node", __name__=~"node_.+"}'] },
+      'series',
+      'seriesCount',
+      json,
+      1024,
+    );
+    expect(pages).toBeGreaterThan(5);
+  });
+
+  it('label_values', async () => {
+    const pages = await walk(
+      'prometheus_label_values',
+      { label: '__name__', match: ['{job="node"}'] },
+      'values',
+      'total',
+      json,
+      700,
+    );
+    expect(pages).toBeGreaterThan(5);
+  });
+
+  it('labels', async () => {
+    const pages = await walk('prometheus_labels', { match: ['{job="node"}'] }, 'labels', 'count', json, 600);
+    expect(pages).toBeGreaterThan(2);
+  });
+
+  it('metadata', async () => {
+    const pages = await walk('prometheus_metadata', { filter: 'node_' }, 'metrics', 'total', json, 1024);
+    expect(pages).toBeGreaterThan(5);
+  });
+
+  it('targets', async () => {
+    await walk('prometheus_targets', {}, 'targets', 'total', (x) => `${x.job} ${x.instance}`, 950);
+  });
+
+  it('rules', async () => {
+    await walk('prometheus_rules', {}, 'rules', 'total', (x) => `${x.group} ${x.name}`, 700);
+  });
+
+  it('alerts', async () => {
+    await walk('prometheus_alerts', {}, 'alerts', 'total', name, 1000);
+  });
+
+  it('maxBytes may change between pages; the cursor keeps its place', async () => {
+    const args = { label: '__name__', match: ['{job="node"}'] };
+    const first = await t.call('prometheus_label_values', { ...args, maxBytes: 600 });
+    const second = await t.call('prometheus_label_values', {
+      ...args,
+      maxBytes: 4096,
+      cursor: first.structured.nextCursor,
+    });
+    const full = await t.call('prometheus_label_values', { ...args, maxBytes: 1_048_576 });
+    const n = first.structured.values.length;
+    expect(second.structured.offset).toBe(n);
+    expect(second.structured.values).toEqual(
+      full.structured.values.slice(n, n + second.structured.values.length),
+    );
+    expect(second.structured.values.length).toBeGreaterThan(n);
+  });
+
+  it('a cursor reused with other arguments, another tool or garbage is refused with bad_cursor', async () => {
+    const first = await t.call('prometheus_series', { match: ['{job="node"}'], maxBytes: 512 });
+    const cursor = first.structured.nextCursor;
+    expect(cursor).toBeDefined();
+    const other = await t.call('prometheus_series', { match: ['{job="prometheus"}'], maxBytes: 512, cursor });
+    expect(other.isError).toBe(true);
+    expect(other.errorCode).toBe('bad_cursor');
+    expect(other.text).toContain('cursor was returned for other arguments');
+    expect(other.text).toMatch(/hint: repeat the arguments of the call that returned it/);
+    const window = await t.call('prometheus_series', { match: ['{job="node"}'], start: '-5m', cursor });
+    expect(window.errorCode).toBe('bad_cursor');
+    const tool = await t.call('prometheus_labels', { cursor });
+    expect(tool.errorCode).toBe('bad_cursor');
+    const instance = await t.call('prometheus_series', {
+      instance: 'prefixed',
+      match: ['{job="node"}'],
+      cursor,
+    });
+    expect(instance.errorCode).toBe('bad_cursor');
+    const garbage = await t.call('prometheus_rules', { cursor: 'not-a-cursor' });
+    expect(garbage.errorCode).toBe('bad_cursor');
+    expect(garbage.text).toContain('cursor is not one this tool returned');
+    // the same arguments are fine
+    const same = await t.call('prometheus_series', { match: ['{job="node"}'], maxBytes: 512, cursor });
+    expect(same.isError).toBe(false);
+  });
+
+  it('a cursor past the end (the list shrank) gives an empty last page', async () => {
+    const rules = await t.call('prometheus_rules', { maxBytes: 700 });
+    const cursor = rules.structured.nextCursor as string;
+    const state = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    const past = Buffer.from(JSON.stringify({ ...state, o: 99 })).toString('base64url');
+    const r = await t.call('prometheus_rules', { maxBytes: 700, cursor: past });
+    expect(r.isError).toBe(false);
+    expect(r.structured.rules).toEqual([]);
+    expect(r.structured.nextCursor).toBeUndefined();
+    expect(r.text).toContain('none from 6 (the list has 5 now)');
   });
 });
 

@@ -1,5 +1,7 @@
 /** Time parsing, step selection and series summaries: the pure parts. */
+import { ConfigError, resolvePluginConfig } from '@infra-mcp/core';
 import { describe, expect, it } from 'vitest';
+import { prometheus } from '../src/index.js';
 import { commonLabels, formatLabels, parseValue, sparkline, summarizeSeries } from '../src/summarize.js';
 import { formatDuration, niceStep, parseDuration, parseTime, resolveRange } from '../src/time.js';
 
@@ -46,6 +48,79 @@ describe('parseTime', () => {
       expect(err.code).toBe('bad_time');
       expect(err.hint).toContain('RFC 3339');
     }
+  });
+});
+
+describe('unix seconds before 2000', () => {
+  it.each([
+    [2024, /time "2024" looks like a year, not unix seconds; write a date, e.g. "2024-01-01T00:00:00Z"/],
+    ['2024', /time "2024" looks like a year, not unix seconds; write a date, e.g. "2024-01-01T00:00:00Z"/],
+    [' 1999 ', /looks like a year/],
+    [
+      86400,
+      /is unix second 86400 \(1970-01-02T00:00:00\.000Z\), before 2000; write a date, e.g. "2024-05-01T12:00:00Z"/,
+    ],
+    [0, /before 2000/],
+    [946684799, /before 2000/],
+  ])('refuses %j with bad_time', (input, message) => {
+    let caught: any;
+    try {
+      parseTime(input, NOW, 'time');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught?.code).toBe('bad_time');
+    expect(caught.message).toMatch(message);
+    expect(caught.hint).toContain('RFC 3339 (2024-05-01T12:00:00Z)');
+  });
+
+  it('keeps real unix seconds, from 2000-01-01 on', () => {
+    expect(parseTime(946684800, NOW)).toBe(946684800);
+    expect(parseTime('946684800', NOW)).toBe(946684800);
+    expect(parseTime(1714564800.25, NOW)).toBe(1714564800.25);
+    expect(parseTime('2024-01-01', NOW)).toBe(1704067200);
+  });
+
+  it('a range with a year as start is refused, not read as 1970', () => {
+    expect(() => resolveRange({ start: 2024, end: NOW }, { now: NOW, maxRange: 86400 })).toThrow(
+      /looks like a year/,
+    );
+  });
+});
+
+describe('config: maxRange', () => {
+  it.each(['31days', 'a month', '0d', '', '-1d', '1h 30m'])('refuses maxRange %j at config time', (value) => {
+    expect(() =>
+      resolvePluginConfig(prometheus({ url: 'http://127.0.0.1:9', maxRange: value }), { env: {} }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      resolvePluginConfig(prometheus({ url: 'http://127.0.0.1:9', maxRange: value }), { env: {} }),
+    ).toThrow(
+      /"plugins\.prometheus\.maxRange": maxRange must be a Prometheus duration: a number and a unit \(ms, s, m, h, d, w, y\), e\.g\. 31d, 12h/,
+    );
+  });
+
+  it('names the instance whose maxRange is wrong', () => {
+    expect(() =>
+      resolvePluginConfig(prometheus(), {
+        file: { instances: { prod: { url: 'http://127.0.0.1:9', maxRange: '2 weeks' } } },
+        fileName: 'infra-mcp.yaml',
+        env: {},
+      }),
+    ).toThrow(/infra-mcp\.yaml: "plugins\.prometheus\.instances\.prod\.maxRange": maxRange must be/);
+  });
+
+  it.each([
+    ['31d', '31d'],
+    ['12h', '12h'],
+    ['1w2d', '1w2d'],
+    [undefined, '31d'],
+  ])('accepts %j', (value, expected) => {
+    const r = resolvePluginConfig(
+      prometheus({ url: 'http://127.0.0.1:9', ...(value === undefined ? {} : { maxRange: value }) }),
+      { env: {} },
+    );
+    expect(r.instances.default!.maxRange).toBe(expected);
   });
 });
 

@@ -1,7 +1,18 @@
 import { defineTool, humanDuration, maxBytesArg, table } from '@infra-mcp/core';
 import { z } from 'zod';
 import { formatLabels, type Labels, num, parseValue } from '../summarize.js';
-import { type Ctx, contains, fitRows, notice, render } from './common.js';
+import { type Ctx, contains, render } from './common.js';
+import {
+  cursorArg,
+  fingerprint,
+  fitPage,
+  nextCursorSchema,
+  offsetSchema,
+  pageFields,
+  pageNotice,
+  pageRange,
+  readCursor,
+} from './fit.js';
 
 const alert = z.object({
   name: z.string(),
@@ -27,17 +38,22 @@ export const alertsTool = defineTool({
       .record(z.string(), z.string())
       .optional()
       .describe('Required label values, e.g. {"severity": "critical"}'),
+    cursor: cursorArg,
     maxBytes: maxBytesArg,
   }),
   output: z.object({
     counts: z.record(z.string(), z.number()).describe('Active alerts per state (before filters)'),
     total: z.number(),
-    omitted: z.number(),
+    omitted: z.number().describe('Alerts after this page'),
     alerts: z.array(alert),
+    offset: offsetSchema,
+    nextCursor: nextCursorSchema,
     truncated: z.boolean(),
   }),
   effect: 'read',
   run: async (args, ctx: Ctx) => {
+    const fp = fingerprint('alerts', ctx.instance, args);
+    const offset = readCursor(args.cursor, fp);
     const r = await ctx.client.api<{
       alerts: { labels: Labels; annotations?: Labels; state: string; activeAt?: string; value?: string }[];
     }>('api/v1/alerts', [], { signal: ctx.signal });
@@ -72,36 +88,46 @@ export const alertsTool = defineTool({
         return row;
       })
       .sort(
-        (a, b) => Number(a.state !== 'firing') - Number(b.state !== 'firing') || (b.age ?? 0) - (a.age ?? 0),
+        (a, b) =>
+          Number(a.state !== 'firing') - Number(b.state !== 'firing') ||
+          (b.age ?? 0) - (a.age ?? 0) ||
+          a.name.localeCompare(b.name) ||
+          formatLabels(a.labels).localeCompare(formatLabels(b.labels)),
       );
-    const line = (a: Alert) => `${a.name} ${a.state} ${formatLabels(a.labels)} ${a.summary ?? ''}`;
-    const fitted = fitRows(all, ctx.budget, line);
-    const data = {
-      counts,
-      total: all.length,
-      omitted: fitted.omitted,
-      alerts: fitted.items,
-      truncated: fitted.omitted > 0,
-    };
+    const cells = (a: Alert) => [
+      a.name,
+      a.state,
+      a.age === null ? '-' : humanDuration(a.age),
+      num(a.value),
+      formatLabels(a.labels),
+      a.summary,
+    ];
     const summary = Object.entries(counts)
       .map(([s, n]) => `${n} ${s}`)
       .join(', ');
-    const text = render([
-      `${raw.length} active alerts${summary ? `: ${summary}` : ''}${all.length !== raw.length ? ` (${all.length} match the filters)` : ''}`,
-      fitted.items.length > 0 &&
-        table(
-          ['alert', 'state', 'for', 'value', 'labels', 'summary'],
-          fitted.items.map((a) => [
-            a.name,
-            a.state,
-            a.age === null ? '-' : humanDuration(a.age),
-            num(a.value),
-            formatLabels(a.labels),
-            a.summary,
-          ]),
-        ),
-      ...notice(fitted.omitted, 'alerts', 'state, name or labels'),
-    ]);
+    const { data, text } = fitPage({
+      items: all,
+      budget: ctx.budget,
+      fingerprint: fp,
+      offset,
+      line: (a) => cells(a).join('  '),
+      build: (page) => ({
+        data: {
+          counts,
+          total: all.length,
+          omitted: page.omitted,
+          alerts: page.items,
+          ...pageFields(page),
+          truncated: page.omitted > 0,
+        },
+        text: render([
+          `${raw.length} active alerts${summary ? `: ${summary}` : ''}${all.length !== raw.length ? ` (${all.length} match the filters)` : ''}${pageRange(page)}`,
+          page.items.length > 0 &&
+            table(['alert', 'state', 'for', 'value', 'labels', 'summary'], page.items.map(cells)),
+          ...pageNotice(page, 'alerts', 'state, name or labels'),
+        ]),
+      }),
+    });
     return { data, text, truncated: data.truncated };
   },
 });

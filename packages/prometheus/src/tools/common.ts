@@ -1,4 +1,4 @@
-import { byteLength, fitToBudget, type ToolContext, ToolError, truncationNotice } from '@infra-mcp/core';
+import { byteLength, type ToolContext, ToolError } from '@infra-mcp/core';
 import { z } from 'zod';
 import type { PrometheusClient } from '../client.js';
 import { parseTime } from '../time.js';
@@ -17,21 +17,10 @@ export const matchArg = z
   .describe('Series selectors, e.g. ["up{job=\\"node\\"}"]');
 
 export const warningsSchema = z.array(z.string()).describe('Warnings and infos from Prometheus');
-
-/** Bytes kept aside for headers and notices when fitting rows into the budget. */
-export const RESERVE = 512;
-
-/**
- * Keep the rows (in order) whose structured form plus text line fit the budget: both go to the
- * model, so both count.
- */
-export function fitRows<T>(rows: readonly T[], budget: number, line: (row: T) => string, reserve = RESERVE) {
-  return fitToBudget(rows, Math.max(budget - reserve, 256), (r) => JSON.stringify(r) + line(r));
-}
-
-export function notice(omitted: number, what: string, narrow: string): string[] {
-  return omitted > 0 ? [truncationNotice(omitted, what, narrow)] : [];
-}
+export const warningsOmittedSchema = z
+  .number()
+  .optional()
+  .describe('Warnings/infos left out to fit the budget');
 
 /** Start/end of a metadata-style lookup (series, labels): both optional, both checked. */
 export function optionalWindow(args: { start?: string | number; end?: string | number }): [string, string][] {
@@ -51,16 +40,9 @@ export function optionalWindow(args: { start?: string | number; end?: string | n
   return params;
 }
 
-/** Lines joined, plus Prometheus warnings/infos (kept: they change what the numbers mean). */
-export function render(
-  lines: (string | false | undefined)[],
-  warnings: string[] = [],
-  infos: string[] = [],
-): string {
-  const out = lines.filter((l): l is string => typeof l === 'string');
-  for (const w of warnings) out.push(`warning: ${w}`);
-  for (const i of infos) out.push(`info: ${i}`);
-  return out.join('\n');
+/** Lines joined (false/undefined skipped), then the note lines of Prometheus warnings/infos (see fitNotes). */
+export function render(lines: (string | false | undefined)[], notes: readonly string[] = []): string {
+  return [...lines.filter((l): l is string => typeof l === 'string'), ...notes].join('\n');
 }
 
 /** Case-insensitive substring filter. */

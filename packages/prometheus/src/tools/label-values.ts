@@ -1,6 +1,19 @@
 import { defineTool, maxBytesArg, ToolError } from '@infra-mcp/core';
 import { z } from 'zod';
-import { type Ctx, contains, fitRows, notice, optionalWindow, render, timeArg } from './common.js';
+import { type Ctx, contains, optionalWindow, render, timeArg } from './common.js';
+import {
+  cursorArg,
+  echo,
+  fingerprint,
+  fitNotes,
+  fitPage,
+  nextCursorSchema,
+  offsetSchema,
+  pageFields,
+  pageNotice,
+  pageRange,
+  readCursor,
+} from './fit.js';
 
 export const labelValuesTool = defineTool({
   name: 'label_values',
@@ -13,13 +26,16 @@ export const labelValuesTool = defineTool({
     match: z.array(z.string().min(1)).optional().describe('Only values on series matching these selectors'),
     start: timeArg('Window start'),
     end: timeArg('Window end'),
+    cursor: cursorArg,
     maxBytes: maxBytesArg,
   }),
   output: z.object({
     label: z.string(),
     total: z.number().describe('Values after filter'),
-    omitted: z.number(),
+    omitted: z.number().describe('Values after this page'),
     values: z.array(z.string()),
+    offset: offsetSchema,
+    nextCursor: nextCursorSchema,
     truncated: z.boolean(),
   }),
   effect: 'read',
@@ -27,10 +43,12 @@ export const labelValuesTool = defineTool({
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(args.label)) {
       throw new ToolError(
         'bad_label',
-        `"${args.label}" is not a label name`,
+        `"${echo(args.label, 1600).text}" is not a label name`,
         'label names match [a-zA-Z_][a-zA-Z0-9_]*; labels lists them',
       );
     }
+    const fp = fingerprint('label_values', ctx.instance, args);
+    const offset = readCursor(args.cursor, fp);
     const params: [string, string][] = [
       ...(args.match ?? []).map((m): [string, string] => ['match[]', m]),
       ...optionalWindow(args),
@@ -44,24 +62,36 @@ export const labelValuesTool = defineTool({
         query: args.match?.length === 1 ? args.match[0] : undefined,
       },
     );
-    const values = (r.data ?? []).filter((v) => contains(v, args.filter));
-    const fitted = fitRows(values, ctx.budget, (v) => v);
-    const data = {
-      label: args.label,
-      total: values.length,
-      omitted: fitted.omitted,
-      values: fitted.items,
-      truncated: fitted.omitted > 0,
-    };
-    const text = render(
-      [
-        `${values.length} values of ${args.label}${args.filter ? ` containing "${args.filter}"` : ''}${args.match ? ` on ${args.match.join(', ')}` : ''}`,
-        fitted.items.join('\n'),
-        ...notice(fitted.omitted, 'values', 'filter or match'),
-      ],
-      r.warnings,
-      r.infos,
-    );
+    // sorted (Prometheus sorts them; other backends may not): pages must follow each other
+    const values = (r.data ?? []).filter((v) => contains(v, args.filter)).sort();
+    const filter = args.filter === undefined ? undefined : echo(args.filter, ctx.budget, 'filter');
+    const match = args.match ? echo(args.match.join(', '), ctx.budget, 'match') : undefined;
+    const notes = fitNotes(r.warnings, r.infos, ctx.budget);
+    const { data, text } = fitPage({
+      items: values,
+      budget: ctx.budget,
+      fingerprint: fp,
+      offset,
+      line: (v) => v,
+      build: (page) => ({
+        data: {
+          label: args.label,
+          total: values.length,
+          omitted: page.omitted,
+          values: page.items,
+          ...pageFields(page),
+          truncated: page.omitted > 0,
+        },
+        text: render(
+          [
+            `${values.length} values of ${args.label}${filter ? ` containing "${filter.text}"` : ''}${match ? ` on ${match.text}` : ''}${pageRange(page)}`,
+            page.items.length > 0 && page.items.join('\n'),
+            ...pageNotice(page, 'values', 'filter or match'),
+          ],
+          notes.lines,
+        ),
+      }),
+    });
     return { data, text, truncated: data.truncated };
   },
 });

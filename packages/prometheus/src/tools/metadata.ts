@@ -1,6 +1,19 @@
 import { defineTool, maxBytesArg, table } from '@infra-mcp/core';
 import { z } from 'zod';
-import { type Ctx, contains, fitRows, notice, render } from './common.js';
+import { type Ctx, contains, render } from './common.js';
+import {
+  cursorArg,
+  echo,
+  fingerprint,
+  fitNotes,
+  fitPage,
+  nextCursorSchema,
+  offsetSchema,
+  pageFields,
+  pageNotice,
+  pageRange,
+  readCursor,
+} from './fit.js';
 
 const entry = z.object({
   metric: z.string(),
@@ -18,16 +31,21 @@ export const metadataTool = defineTool({
   input: z.object({
     metric: z.string().optional().describe('Exact metric name'),
     filter: z.string().optional().describe('Case-insensitive substring of the metric name or help'),
+    cursor: cursorArg,
     maxBytes: maxBytesArg,
   }),
   output: z.object({
     total: z.number(),
-    omitted: z.number(),
+    omitted: z.number().describe('Metrics after this page'),
     metrics: z.array(entry),
+    offset: offsetSchema,
+    nextCursor: nextCursorSchema,
     truncated: z.boolean(),
   }),
   effect: 'read',
   run: async (args, ctx: Ctx) => {
+    const fp = fingerprint('metadata', ctx.instance, args);
+    const offset = readCursor(args.cursor, fp);
     const params: [string, string][] = args.metric ? [['metric', args.metric]] : [];
     const r = await ctx.client.api<Record<string, { type: string; help: string; unit?: string }[]>>(
       'api/v1/metadata',
@@ -43,32 +61,44 @@ export const metadataTool = defineTool({
       }))
       .filter((e) => contains(`${e.metric} ${e.help}`, args.filter))
       .sort((a, b) => a.metric.localeCompare(b.metric));
-    const line = (e: Entry) => `${e.metric} ${e.type} ${e.unit ?? ''} ${e.help}`;
-    const fitted = fitRows(all, ctx.budget, line);
-    const data = {
-      total: all.length,
-      omitted: fitted.omitted,
-      metrics: fitted.items,
-      truncated: fitted.omitted > 0,
-    };
-    const hasUnit = fitted.items.some((e) => e.unit);
-    const text = render(
-      [
-        `${all.length} metric${all.length === 1 ? '' : 's'}${args.metric ? ` named ${args.metric}` : ''}${args.filter ? ` matching "${args.filter}"` : ''}`,
-        all.length === 0 &&
-          'no metadata (the metric may not exist, or the backend keeps no metadata); try label_values with label=__name__',
-        fitted.items.length > 0 &&
-          table(
-            hasUnit ? ['metric', 'type', 'unit', 'help'] : ['metric', 'type', 'help'],
-            fitted.items.map((e) =>
-              hasUnit ? [e.metric, e.type, e.unit, e.help] : [e.metric, e.type, e.help],
-            ),
-          ),
-        ...notice(fitted.omitted, 'metrics', 'filter or metric'),
-      ],
-      r.warnings,
-      r.infos,
-    );
+    const line = (e: Entry) => `${e.metric}  ${e.type}  ${e.unit ?? ''}  ${e.help}`;
+    const metric = args.metric === undefined ? undefined : echo(args.metric, ctx.budget, 'metric');
+    const filter = args.filter === undefined ? undefined : echo(args.filter, ctx.budget, 'filter');
+    const notes = fitNotes(r.warnings, r.infos, ctx.budget);
+    const { data, text } = fitPage({
+      items: all,
+      budget: ctx.budget,
+      fingerprint: fp,
+      offset,
+      line,
+      build: (page) => {
+        const hasUnit = page.items.some((e) => e.unit);
+        const data = {
+          total: all.length,
+          omitted: page.omitted,
+          metrics: page.items,
+          ...pageFields(page),
+          truncated: page.omitted > 0,
+        };
+        const text = render(
+          [
+            `${all.length} metric${all.length === 1 ? '' : 's'}${metric ? ` named ${metric.text}` : ''}${filter ? ` matching "${filter.text}"` : ''}${pageRange(page)}`,
+            all.length === 0 &&
+              'no metadata (the metric may not exist, or the backend keeps no metadata); try label_values with label=__name__',
+            page.items.length > 0 &&
+              table(
+                hasUnit ? ['metric', 'type', 'unit', 'help'] : ['metric', 'type', 'help'],
+                page.items.map((e) =>
+                  hasUnit ? [e.metric, e.type, e.unit, e.help] : [e.metric, e.type, e.help],
+                ),
+              ),
+            ...pageNotice(page, 'metrics', 'filter or metric'),
+          ],
+          notes.lines,
+        );
+        return { data, text };
+      },
+    });
     return { data, text, truncated: data.truncated };
   },
 });

@@ -1,4 +1,4 @@
-import { defineTool, maxBytesArg, ToolError, table } from '@infra-mcp/core';
+import { byteLength, defineTool, maxBytesArg, ToolError, table } from '@infra-mcp/core';
 import { z } from 'zod';
 import {
   byStat,
@@ -12,7 +12,20 @@ import {
   summarizeSeries,
 } from '../summarize.js';
 import { formatDuration, isoTime, parseDuration, resolveRange } from '../time.js';
-import { type Ctx, fitRows, notice, render, timeArg, warningsSchema } from './common.js';
+import { type Ctx, render, timeArg, warningsOmittedSchema, warningsSchema } from './common.js';
+import {
+  type Answer,
+  answerBytes,
+  echo,
+  fitNotes,
+  fitPage,
+  noteFields,
+  type Page,
+  pageNotice,
+  queryBytesSchema,
+  queryEchoSchema,
+  SLACK,
+} from './fit.js';
 
 const labelsSchema = z.record(z.string(), z.string());
 
@@ -33,7 +46,8 @@ export const seriesSummarySchema = z.object({
 });
 
 export const rangeOutput = z.object({
-  query: z.string(),
+  query: queryEchoSchema,
+  queryBytes: queryBytesSchema,
   start: z.string(),
   end: z.string(),
   step: z.number().describe('Seconds'),
@@ -43,6 +57,7 @@ export const rangeOutput = z.object({
   commonLabels: labelsSchema,
   series: z.array(seriesSummarySchema),
   warnings: warningsSchema,
+  warningsOmitted: warningsOmittedSchema,
   truncated: z.boolean(),
 });
 
@@ -75,23 +90,27 @@ export async function countSeries(ctx: Ctx, query: string, time: number): Promis
 export function tooManySeries(count: number, limit: number, query: string): ToolError {
   return new ToolError(
     'too_many_series',
-    `${query} matches ${count} series; this instance returns at most ${limit} per range query`,
+    `${echo(query, 1600).text} matches ${count} series; this instance returns at most ${limit} per range query`,
     `narrow it: add label matchers, aggregate (sum by (job) (...)) or keep the top ones (topk(10, ...))`,
   );
 }
 
-/** Summaries (or points) of matrix series, sorted by `stat`, fitted to the budget. */
+export interface ShapedMatrix {
+  format: 'summary' | 'points';
+  step: number;
+  /** Labels every series shares (factored out of the rows). */
+  common: Labels;
+  /** Every series, largest `stat` first; format=points: with all values on the step grid. */
+  rows: Row[];
+  /** Sparkline of each summary row (text only). */
+  shapes: Map<Row, string>;
+}
+
+/** Summaries (or points) of matrix series, sorted by `stat`. {@link fitMatrix} fits them into a budget. */
 export function shapeMatrix(
   series: MatrixSeries[],
-  opts: {
-    start: number;
-    end: number;
-    step: number;
-    format: 'summary' | 'points';
-    stat: Stat;
-    budget: number;
-  },
-): { common: Labels; rows: Row[]; omitted: number; lines: string[] } {
+  opts: { start: number; end: number; step: number; format: 'summary' | 'points'; stat: Stat },
+): ShapedMatrix {
   const common = commonLabels(series.map((s) => s.metric));
   // One sparkline character per grid point at most: wider would show gaps between samples.
   const grid = Math.floor((opts.end - opts.start) / opts.step) + 1;
@@ -106,7 +125,7 @@ export function shapeMatrix(
   const order = summaries.map((s, i) => [s, i] as const).sort((a, b) => byStat(opts.stat)(a[0], b[0]));
   let rows: Row[] = order.map(([s]) => s);
   if (opts.format === 'points') {
-    const full = order.map(([s, i]) => {
+    rows = order.map(([s, i]) => {
       const values = new Array<number | null>(grid).fill(null);
       for (const [t, raw] of series[i]!.values ?? []) {
         const k = Math.round((t - opts.start) / opts.step);
@@ -115,45 +134,91 @@ export function shapeMatrix(
       }
       return { ...s, values };
     });
-    const biggest = Math.max(0, ...full.map((r) => JSON.stringify(r).length * 2));
-    const stride = Math.max(1, Math.ceil(biggest / Math.max(opts.budget - 800, 256)));
-    rows =
-      stride === 1
-        ? full
-        : full.map((r) => ({ ...r, values: r.values!.filter((_, k) => k % stride === 0), stride }));
   }
-  const cells = (r: Row) => [
-    formatLabels(r.labels),
-    num(r.first),
-    num(r.last),
-    num(r.min),
-    num(r.max),
-    num(r.avg),
-    shapes.get(r) ?? '',
-  ];
-  // Column widths over all rows: an upper bound of the table row each kept series costs.
-  const widths =
-    opts.format === 'summary'
-      ? [0, 1, 2, 3, 4, 5].map((i) => Math.max(...rows.map((r) => cells(r)[i]!.length)))
-      : [];
-  const line = (r: Row) =>
-    opts.format === 'points'
-      ? `${formatLabels(r.labels)}: ${r.values!.map((v) => (v === null ? '_' : String(v))).join(' ')}`
-      : cells(r)
-          .map((c, i) => (i < widths.length ? c!.padEnd(widths[i]!) : c))
-          .join('  ');
-  const fitted = fitRows(rows, opts.budget, line);
+  return { format: opts.format, step: opts.step, common, rows, shapes };
+}
+
+const pointsLine = (r: Row) =>
+  `${formatLabels(r.labels)}: ${r.values!.map((v) => (v === null ? '_' : String(v))).join(' ')}`;
+
+const summaryCells = (m: ShapedMatrix, r: Row) => [
+  formatLabels(r.labels),
+  num(r.first),
+  num(r.last),
+  num(r.min),
+  num(r.max),
+  num(r.avg),
+  m.shapes.get(r) ?? '',
+];
+
+/** Text of the kept rows: shared labels, then a table (summary) or one line per series (points). */
+export function matrixLines(m: ShapedMatrix, rows: Row[]): string[] {
   const lines: string[] = [];
-  if (Object.keys(common).length) lines.push(`common labels: ${formatLabels(common)}`);
-  if (opts.format === 'points') {
-    const stride = fitted.items[0]?.stride ?? 1;
-    lines.push(`values at start + i*${formatDuration(opts.step * stride)} (_ = no sample)`);
-    lines.push(...fitted.items.map(line));
-  } else if (fitted.items.length) {
-    lines.push(table(['series', 'first', 'last', 'min', 'max', 'avg', 'shape'], fitted.items.map(cells)));
+  if (Object.keys(m.common).length) lines.push(`common labels: ${formatLabels(m.common)}`);
+  if (m.format === 'points') {
+    if (rows.length) {
+      const stride = rows[0]?.stride ?? 1;
+      lines.push(`values at start + i*${formatDuration(m.step * stride)} (_ = no sample)`);
+      for (const r of rows) lines.push(pointsLine(r));
+    }
+  } else if (rows.length) {
+    lines.push(
+      table(
+        ['series', 'first', 'last', 'min', 'max', 'avg', 'shape'],
+        rows.map((r) => summaryCells(m, r)),
+      ),
+    );
   }
-  lines.push(...notice(fitted.omitted, 'series', 'label matchers, sum by (...) or topk()'));
-  return { common, rows: fitted.items, omitted: fitted.omitted, lines };
+  return lines;
+}
+
+/**
+ * format=points: keep every stride-th value of every series, the smallest stride with which each
+ * series fits in `avail` bytes on its own (structured values plus their text line).
+ */
+function thin(rows: Row[], avail: number): Row[] {
+  const cost = (r: Row) => byteLength(JSON.stringify(r)) + byteLength(pointsLine(r)) + 2;
+  const biggest = (list: Row[]) => {
+    let max = 0;
+    for (const r of list) max = Math.max(max, cost(r));
+    return max;
+  };
+  const full = biggest(rows);
+  if (full <= avail) return rows;
+  let grid = 0;
+  for (const r of rows) grid = Math.max(grid, r.values?.length ?? 0);
+  let stride = Math.max(2, Math.ceil(full / avail));
+  for (;;) {
+    const s = stride;
+    const thinned = rows.map((r) => ({ ...r, values: r.values!.filter((_, k) => k % s === 0), stride: s }));
+    const max = biggest(thinned);
+    if (max <= avail || stride >= grid) return thinned;
+    stride = Math.max(stride + 1, Math.ceil((stride * max) / avail));
+  }
+}
+
+/**
+ * Fit the rows of a shaped matrix into the budget with the tool's fixed parts (`build` makes the
+ * whole answer for a page; `lines` is the text of the kept rows).
+ */
+export function fitMatrix<D>(
+  m: ShapedMatrix,
+  budget: number,
+  build: (page: Page<Row>, lines: string[]) => Answer<D>,
+): Answer<D> & { page: Page<Row> } {
+  let rows = m.rows;
+  if (m.format === 'points' && rows.length > 0) {
+    const none: Page<Row> = { items: [], offset: 0, total: rows.length, omitted: rows.length, budget };
+    const fixed = answerBytes(build(none, matrixLines(m, [])));
+    // what is left for one series, less the "values at start + i*..." line the rows bring
+    rows = thin(rows, Math.max(budget - fixed - SLACK - 64, 64));
+  }
+  return fitPage({
+    items: rows,
+    budget,
+    line: (r) => (m.format === 'points' ? pointsLine(r) : summaryCells(m, r).join('  ')),
+    build: (page) => build(page, matrixLines(m, page.items)),
+  });
 }
 
 export const queryRangeTool = defineTool({
@@ -180,7 +245,7 @@ export const queryRangeTool = defineTool({
   effect: 'read',
   run: async (args, ctx: Ctx) => {
     const { config } = ctx.client;
-    const range = resolveRange(args, { maxRange: parseDuration(config.maxRange) ?? 31 * 86400 });
+    const range = resolveRange(args, { maxRange: parseDuration(config.maxRange)! });
     const count = await countSeries(ctx, args.query, range.end);
     if (count !== undefined && count > config.maxSeries)
       throw tooManySeries(count, config.maxSeries, args.query);
@@ -197,31 +262,38 @@ export const queryRangeTool = defineTool({
     );
     const series = r.data.result ?? [];
     if (series.length > config.maxSeries) throw tooManySeries(series.length, config.maxSeries, args.query);
-    const shaped = shapeMatrix(series, {
-      ...range,
-      format: args.format,
-      stat: args.sortBy,
-      budget: ctx.budget,
+    const shaped = shapeMatrix(series, { ...range, format: args.format, stat: args.sortBy });
+    const q = echo(args.query, ctx.budget);
+    const notes = fitNotes(r.warnings, r.infos, ctx.budget);
+    const start = isoTime(range.start);
+    const end = isoTime(range.end);
+    const head = `${q.text} · ${series.length} series · ${start} → ${end} · step ${formatDuration(range.step)}${range.autoStep ? ' (auto)' : ''}`;
+    const { data, text } = fitMatrix(shaped, ctx.budget, (page, lines) => {
+      const data: RangeOutput = {
+        query: q.text,
+        ...(q.abbreviated ? { queryBytes: q.bytes } : {}),
+        start,
+        end,
+        step: range.step,
+        format: args.format,
+        seriesCount: series.length,
+        omitted: page.omitted,
+        commonLabels: shaped.common,
+        series: page.items,
+        ...noteFields(notes),
+        truncated: page.omitted > 0,
+      };
+      const text = render(
+        [
+          head,
+          series.length === 0 && 'no data in this range',
+          ...lines,
+          ...pageNotice(page, 'series', 'label matchers, sum by (...) or topk()'),
+        ],
+        notes.lines,
+      );
+      return { data, text };
     });
-    const data: RangeOutput = {
-      query: args.query,
-      start: isoTime(range.start),
-      end: isoTime(range.end),
-      step: range.step,
-      format: args.format,
-      seriesCount: series.length,
-      omitted: shaped.omitted,
-      commonLabels: shaped.common,
-      series: shaped.rows,
-      warnings: [...r.warnings, ...r.infos],
-      truncated: shaped.omitted > 0,
-    };
-    const head = `${args.query} · ${series.length} series · ${data.start} → ${data.end} · step ${formatDuration(range.step)}${range.autoStep ? ' (auto)' : ''}`;
-    const text = render(
-      [head, series.length === 0 && 'no data in this range', ...shaped.lines],
-      r.warnings,
-      r.infos,
-    );
     return { data, text, truncated: data.truncated };
   },
 });

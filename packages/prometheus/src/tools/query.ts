@@ -11,8 +11,9 @@ import {
   withoutLabels,
 } from '../summarize.js';
 import { isoTime, parseTime } from '../time.js';
-import { type Ctx, fitRows, notice, render, timeArg, warningsSchema } from './common.js';
-import { seriesSummarySchema, shapeMatrix } from './query-range.js';
+import { type Ctx, render, timeArg, warningsOmittedSchema, warningsSchema } from './common.js';
+import { echo, fitNotes, fitPage, noteFields, pageNotice, queryBytesSchema, queryEchoSchema } from './fit.js';
+import { fitMatrix, seriesSummarySchema, shapeMatrix } from './query-range.js';
 
 const sampleSchema = z.object({
   labels: z.record(z.string(), z.string()).describe('Labels not shared by every sample'),
@@ -21,7 +22,8 @@ const sampleSchema = z.object({
 });
 
 const output = z.object({
-  query: z.string(),
+  query: queryEchoSchema,
+  queryBytes: queryBytesSchema,
   time: z.string(),
   resultType: z.enum(['vector', 'scalar', 'string', 'matrix']),
   resultCount: z.number(),
@@ -31,6 +33,7 @@ const output = z.object({
   scalar: z.union([z.number(), z.string()]).nullable().optional().describe('scalar / string results'),
   series: z.array(seriesSummarySchema).optional().describe('matrix results (range selectors), summarised'),
   warnings: warningsSchema,
+  warningsOmitted: warningsOmittedSchema,
   truncated: z.boolean(),
 });
 
@@ -72,85 +75,106 @@ export const queryTool = defineTool({
     );
     const { resultType, result } = r.data;
     const at = isoTime(time ?? now);
-    const warnings = [...r.warnings, ...r.infos];
-    const base = { query: args.query, time: at, resultType, warnings };
+    const q = echo(args.query, ctx.budget);
+    const notes = fitNotes(r.warnings, r.infos, ctx.budget);
+    const base = {
+      query: q.text,
+      ...(q.abbreviated ? { queryBytes: q.bytes } : {}),
+      time: at,
+      resultType,
+      ...noteFields(notes),
+    };
 
     if (resultType === 'scalar' || resultType === 'string') {
       const [t, raw] = result as Sample;
       const v = resultType === 'scalar' ? parseValue(raw) : raw;
+      // A string result can be long: it is the one value, so it is clipped rather than dropped.
+      const shown = resultType === 'string' ? echo(raw, ctx.budget * 2, 'string') : undefined;
       const data = {
         ...base,
         time: isoTime(t),
         resultCount: 1,
         omitted: 0,
         commonLabels: {},
-        scalar: typeof v === 'number' && !Number.isFinite(v) ? raw : v,
-        truncated: false,
+        scalar: shown ? shown.text : typeof v === 'number' && !Number.isFinite(v) ? raw : v,
+        truncated: Boolean(shown?.abbreviated),
       };
       return {
         data,
-        text: render([`${args.query} = ${raw} (${resultType} at ${data.time})`], r.warnings, r.infos),
+        text: render(
+          [`${q.text} = ${shown ? shown.text : raw} (${resultType} at ${data.time})`],
+          notes.lines,
+        ),
+        truncated: data.truncated,
       };
     }
 
     if (resultType === 'matrix') {
       const series = result as MatrixSeries[];
-      const times = series.flatMap((s) => (s.values ?? []).map((v) => v[0]));
-      const start = times.length ? Math.min(...times) : (time ?? now);
-      const end = times.length ? Math.max(...times) : (time ?? now);
-      const samples = Math.max(1, ...series.map((s) => (s.values ?? []).length));
+      // Loops, not Math.min(...times): a range selector can return hundreds of thousands of samples.
+      let start = Number.POSITIVE_INFINITY;
+      let end = Number.NEGATIVE_INFINITY;
+      let samples = 1;
+      for (const s of series) {
+        const values = s.values ?? [];
+        if (values.length > samples) samples = values.length;
+        for (const [t] of values) {
+          if (t < start) start = t;
+          if (t > end) end = t;
+        }
+      }
+      if (start > end) start = end = time ?? now;
       const step = samples > 1 ? (end - start) / (samples - 1) : 1;
-      const shaped = shapeMatrix(series, {
-        start,
-        end,
-        step,
-        format: 'summary',
-        stat: 'max',
-        budget: ctx.budget,
+      const shaped = shapeMatrix(series, { start, end, step, format: 'summary', stat: 'max' });
+      const { data, text } = fitMatrix(shaped, ctx.budget, (page, lines) => {
+        const data = {
+          ...base,
+          resultCount: series.length,
+          omitted: page.omitted,
+          commonLabels: shaped.common,
+          series: page.items,
+          truncated: page.omitted > 0,
+        };
+        const text = render(
+          [
+            `${q.text} · ${series.length} series (range selector; raw samples summarised) at ${at}`,
+            ...lines,
+            ...pageNotice(page, 'series', 'label matchers, sum by (...) or topk()'),
+          ],
+          notes.lines,
+        );
+        return { data, text };
       });
-      const data = {
-        ...base,
-        resultCount: series.length,
-        omitted: shaped.omitted,
-        commonLabels: shaped.common,
-        series: shaped.rows,
-        truncated: shaped.omitted > 0,
-      };
-      const text = render(
-        [
-          `${args.query} · ${series.length} series (range selector; raw samples summarised) at ${at}`,
-          ...shaped.lines,
-        ],
-        r.warnings,
-        r.infos,
-      );
       return { data, text, truncated: data.truncated };
     }
 
     const vector = result as { metric: Labels; value: Sample }[];
     const common = commonLabels(vector.map((s) => s.metric));
     const samples = vector.map((s) => toSample(s.metric, common, s.value[1]));
-    const line = (s: Sample0) => `${formatLabels(s.labels)}  ${s.raw ?? num(s.value)}`;
-    const fitted = fitRows(samples, ctx.budget, line);
-    const data = {
-      ...base,
-      resultCount: vector.length,
-      omitted: fitted.omitted,
-      commonLabels: common,
-      samples: fitted.items,
-      truncated: fitted.omitted > 0,
-    };
-    const lines = [
-      `${args.query} · ${vector.length} sample${vector.length === 1 ? '' : 's'} at ${at}`,
-      vector.length === 0 && 'empty result: no series matched (check names with label_values or series)',
-      Object.keys(common).length > 0 && `common labels: ${formatLabels(common)}`,
-      fitted.items.length > 0 &&
-        table(
-          ['series', 'value'],
-          fitted.items.map((s) => [formatLabels(s.labels) || '{}', s.raw ?? num(s.value)]),
-        ),
-      ...notice(fitted.omitted, 'samples', 'label matchers or topk()'),
-    ];
-    return { data, text: render(lines, r.warnings, r.infos), truncated: data.truncated };
+    const cells = (s: Sample0) => [formatLabels(s.labels) || '{}', s.raw ?? num(s.value)];
+    const { data, text } = fitPage({
+      items: samples,
+      budget: ctx.budget,
+      line: (s) => cells(s).join('  '),
+      build: (page) => {
+        const data = {
+          ...base,
+          resultCount: vector.length,
+          omitted: page.omitted,
+          commonLabels: common,
+          samples: page.items,
+          truncated: page.omitted > 0,
+        };
+        const lines = [
+          `${q.text} · ${vector.length} sample${vector.length === 1 ? '' : 's'} at ${at}`,
+          vector.length === 0 && 'empty result: no series matched (check names with label_values or series)',
+          Object.keys(common).length > 0 && `common labels: ${formatLabels(common)}`,
+          page.items.length > 0 && table(['series', 'value'], page.items.map(cells)),
+          ...pageNotice(page, 'samples', 'label matchers or topk()'),
+        ];
+        return { data, text: render(lines, notes.lines) };
+      },
+    });
+    return { data, text, truncated: data.truncated };
   },
 });

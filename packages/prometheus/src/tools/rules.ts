@@ -1,6 +1,17 @@
 import { defineTool, humanDuration, maxBytesArg, table } from '@infra-mcp/core';
 import { z } from 'zod';
-import { type Ctx, contains, fitRows, notice, render } from './common.js';
+import { type Ctx, contains, render } from './common.js';
+import {
+  cursorArg,
+  fingerprint,
+  fitPage,
+  nextCursorSchema,
+  offsetSchema,
+  pageFields,
+  pageNotice,
+  pageRange,
+  readCursor,
+} from './fit.js';
 
 const rule = z.object({
   group: z.string(),
@@ -31,17 +42,22 @@ export const rulesTool = defineTool({
       .default('any')
       .describe('Alerting rules in this state'),
     health: z.enum(['any', 'ok', 'err', 'unknown']).default('any'),
+    cursor: cursorArg,
     maxBytes: maxBytesArg,
   }),
   output: z.object({
     groups: z.number(),
     total: z.number().describe('Rules after filters'),
-    omitted: z.number(),
+    omitted: z.number().describe('Rules after this page'),
     rules: z.array(rule),
+    offset: offsetSchema,
+    nextCursor: nextCursorSchema,
     truncated: z.boolean(),
   }),
   effect: 'read',
   run: async (args, ctx: Ctx) => {
+    const fp = fingerprint('rules', ctx.instance, args);
+    const offset = readCursor(args.cursor, fp);
     const params: [string, string][] = args.type === 'any' ? [] : [['type', args.type]];
     const r = await ctx.client.api<{ groups: { name: string; file?: string; rules: any[] }[] }>(
       'api/v1/rules',
@@ -78,33 +94,38 @@ export const rulesTool = defineTool({
         all.push(row);
       }
     }
-    const line = (x: Rule) =>
-      `${x.group} ${x.name} ${x.type} ${x.state ?? ''} ${x.health} ${x.query} ${x.lastError ?? ''}`;
-    const fitted = fitRows(all, ctx.budget, line);
-    const data = {
-      groups: groups.length,
-      total: all.length,
-      omitted: fitted.omitted,
-      rules: fitted.items,
-      truncated: fitted.omitted > 0,
-    };
-    const text = render([
-      `${all.length} rules in ${groups.length} groups`,
-      fitted.items.length > 0 &&
-        table(
-          ['group', 'rule', 'type', 'state', 'for', 'health', 'query'],
-          fitted.items.map((x) => [
-            x.group,
-            x.name,
-            x.type,
-            x.type === 'alert' ? `${x.state}${x.activeAlerts ? ` (${x.activeAlerts})` : ''}` : '',
-            x.for ? humanDuration(x.for) : '',
-            x.lastError ? `${x.health}: ${x.lastError}` : x.health,
-            x.query.replace(/\s+/g, ' '),
-          ]),
-        ),
-      ...notice(fitted.omitted, 'rules', 'type, name, group or state'),
-    ]);
+    const cells = (x: Rule) => [
+      x.group,
+      x.name,
+      x.type,
+      x.type === 'alert' ? `${x.state}${x.activeAlerts ? ` (${x.activeAlerts})` : ''}` : '',
+      x.for ? humanDuration(x.for) : '',
+      x.lastError ? `${x.health}: ${x.lastError}` : x.health,
+      x.query.replace(/\s+/g, ' '),
+    ];
+    const { data, text } = fitPage({
+      items: all,
+      budget: ctx.budget,
+      fingerprint: fp,
+      offset,
+      line: (x) => cells(x).join('  '),
+      build: (page) => ({
+        data: {
+          groups: groups.length,
+          total: all.length,
+          omitted: page.omitted,
+          rules: page.items,
+          ...pageFields(page),
+          truncated: page.omitted > 0,
+        },
+        text: render([
+          `${all.length} rules in ${groups.length} groups${pageRange(page)}`,
+          page.items.length > 0 &&
+            table(['group', 'rule', 'type', 'state', 'for', 'health', 'query'], page.items.map(cells)),
+          ...pageNotice(page, 'rules', 'type, name, group or state'),
+        ]),
+      }),
+    });
     return { data, text, truncated: data.truncated };
   },
 });

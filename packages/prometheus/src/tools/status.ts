@@ -1,7 +1,8 @@
 import { defineTool, humanBytes, humanDuration, isToolError, maxBytesArg, table } from '@infra-mcp/core';
 import { z } from 'zod';
 import { isoTime } from '../time.js';
-import { type Ctx, contains, fitRows, notice, render } from './common.js';
+import { type Ctx, contains, render } from './common.js';
+import { answerBytes, echo, fitPage, pageNotice } from './fit.js';
 
 const nameCount = z.array(z.object({ name: z.string(), value: z.number() }));
 
@@ -40,6 +41,37 @@ async function optional<T>(p: Promise<T>, name: string, unavailable: string[]): 
   }
 }
 
+type NameCount = z.infer<typeof nameCount>;
+interface TsdbLists {
+  seriesByMetric?: NameCount;
+  valuesByLabel?: NameCount;
+  memoryByLabel?: NameCount;
+  seriesByLabelPair?: NameCount;
+}
+
+function tsdbSections(lists: TsdbLists): string[] {
+  const section = (
+    title: string,
+    list: NameCount | undefined,
+    unit: string,
+    fmt = (n: number) => String(n),
+  ) =>
+    list?.length
+      ? [
+          `${title}\n${table(
+            ['name', unit],
+            list.map((x) => [x.name, fmt(x.value)]),
+          )}`,
+        ]
+      : [];
+  return [
+    ...section('metrics with most series:', lists.seriesByMetric, 'series'),
+    ...section('labels with most values:', lists.valuesByLabel, 'values'),
+    ...section('label memory:', lists.memoryByLabel, 'bytes', humanBytes),
+    ...section('label pairs on most series:', lists.seriesByLabelPair, 'series'),
+  ];
+}
+
 const toTime = (ms: unknown) =>
   typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) < 1e15 ? isoTime(ms / 1000) : null;
 
@@ -75,6 +107,7 @@ export const statusTool = defineTool({
     ]);
     const data: Output = { section: s };
     const lines: (string | false)[] = [];
+    let lists: TsdbLists | undefined;
     if (build) {
       data.build = build;
       lines.push(`prometheus ${build.version} (revision ${build.revision || '-'}, ${build.goVersion})`);
@@ -125,47 +158,58 @@ export const statusTool = defineTool({
         `head: ${data.tsdb.headSeries} series, ${head.numLabelPairs ?? '-'} label pairs, ${head.chunkCount ?? '-'} chunks, ${data.tsdb.minTime ?? '-'} → ${data.tsdb.maxTime ?? '-'}`,
       );
       if (s === 'tsdb') {
-        Object.assign(data.tsdb, {
+        lists = {
           seriesByMetric: pick(tsdb.seriesCountByMetricName),
           valuesByLabel: pick(tsdb.labelValueCountByLabelName),
           memoryByLabel: pick(tsdb.memoryInBytesByLabelName),
           seriesByLabelPair: pick(tsdb.seriesCountByLabelValuePair),
-        });
-        const section = (
-          title: string,
-          list: { name: string; value: number }[] | undefined,
-          unit: string,
-          fmt = (n: number) => String(n),
-        ) =>
-          list?.length
-            ? `${title}\n${table(
-                ['name', unit],
-                list.map((x) => [x.name, fmt(x.value)]),
-              )}`
-            : false;
-        lines.push(
-          section('metrics with most series:', data.tsdb.seriesByMetric, 'series'),
-          section('labels with most values:', data.tsdb.valuesByLabel, 'values'),
-          section('label memory:', data.tsdb.memoryByLabel, 'bytes', humanBytes),
-          section('label pairs on most series:', data.tsdb.seriesByLabelPair, 'series'),
-        );
+        };
       }
     }
+    if (unavailable.length) data.unavailable = unavailable;
+    const tail = unavailable.length ? [`not served by this backend: ${unavailable.join(', ')}`] : [];
     if (flags) {
       const entries = Object.entries(flags).filter(([k]) => contains(k, args.filter));
-      const fitted = fitRows(entries, ctx.budget, ([k, v]) => `${k} ${v}`);
-      data.flags = Object.fromEntries(fitted.items);
-      data.omitted = fitted.omitted;
-      lines.push(
-        `${entries.length} flags${args.filter ? ` matching "${args.filter}"` : ''}`,
-        table(['flag', 'value'], fitted.items),
-        ...notice(fitted.omitted, 'flags', 'filter'),
-      );
+      const filter = args.filter === undefined ? undefined : echo(args.filter, ctx.budget, 'filter');
+      const { data: out, text } = fitPage({
+        items: entries,
+        budget: ctx.budget,
+        line: ([k, v]) => `${k}  ${v}`,
+        build: (page) => ({
+          data: { ...data, flags: Object.fromEntries(page.items), omitted: page.omitted },
+          text: render([
+            ...lines,
+            `${entries.length} flags${filter ? ` matching "${filter.text}"` : ''}`,
+            page.items.length > 0 && table(['flag', 'value'], page.items),
+            ...pageNotice(page, 'flags', 'filter'),
+            ...tail,
+          ]),
+        }),
+      });
+      return { data: out, text, truncated: (out.omitted ?? 0) > 0 };
     }
-    if (unavailable.length) {
-      data.unavailable = unavailable;
-      lines.push(`not served by this backend: ${unavailable.join(', ')}`);
-    }
-    return { data, text: render(lines) };
+    if (!lists) return { data, text: render([...lines, ...tail]) };
+    // tsdb: the cardinality lists (top 10 each) are the big part; keep the first n of each that fit.
+    const full = lists;
+    const longest = Math.max(0, ...Object.values(full).map((l) => l?.length ?? 0));
+    const fitLists = (n: number) => {
+      const kept = Object.fromEntries(Object.entries(full).map(([k, l]) => [k, l?.slice(0, n)])) as TsdbLists;
+      const omitted = Object.values(full).reduce((sum, l) => sum + Math.max(0, (l?.length ?? 0) - n), 0);
+      const answer = {
+        data: { ...data, tsdb: { ...data.tsdb!, ...kept }, ...(omitted ? { omitted } : {}) },
+        text: render([
+          ...lines,
+          ...tsdbSections(kept),
+          omitted > 0 &&
+            `truncated: ${omitted} more entries of the cardinality lists; raise maxBytes to see them`,
+          ...tail,
+        ]),
+      };
+      return answer;
+    };
+    let n = longest;
+    let answer = fitLists(n);
+    while (n > 0 && answerBytes(answer) > ctx.budget) answer = fitLists(--n);
+    return answer;
   },
 });

@@ -1,6 +1,17 @@
 import { defineTool, humanDuration, maxBytesArg, table } from '@infra-mcp/core';
 import { z } from 'zod';
-import { type Ctx, contains, fitRows, notice, render } from './common.js';
+import { type Ctx, contains, render } from './common.js';
+import {
+  cursorArg,
+  fingerprint,
+  fitPage,
+  nextCursorSchema,
+  offsetSchema,
+  pageFields,
+  pageNotice,
+  pageRange,
+  readCursor,
+} from './fit.js';
 
 const target = z.object({
   job: z.string(),
@@ -25,18 +36,23 @@ export const targetsTool = defineTool({
     health: z.enum(['any', 'up', 'down', 'unknown']).default('any').describe('Only targets in this health'),
     job: z.string().optional().describe('Job (scrape pool): case-insensitive substring'),
     state: z.enum(['active', 'dropped']).default('active'),
+    cursor: cursorArg,
     maxBytes: maxBytesArg,
   }),
   output: z.object({
     counts: z.record(z.string(), z.number()).describe('Active targets per health (before filters)'),
     total: z.number().describe('Targets after filters'),
-    omitted: z.number(),
+    omitted: z.number().describe('Targets after this page'),
     targets: z.array(target).optional(),
     dropped: z.array(dropped).optional(),
+    offset: offsetSchema,
+    nextCursor: nextCursorSchema,
     truncated: z.boolean(),
   }),
   effect: 'read',
   run: async (args, ctx: Ctx) => {
+    const fp = fingerprint('targets', ctx.instance, args);
+    const offset = readCursor(args.cursor, fp);
     const r = await ctx.client.api<{ activeTargets?: any[]; droppedTargets?: any[] }>(
       'api/v1/targets',
       [['state', args.state]],
@@ -51,28 +67,35 @@ export const targetsTool = defineTool({
           job: String(t.discoveredLabels?.job ?? ''),
           address: String(t.discoveredLabels?.__address__ ?? ''),
         }))
-        .filter((t) => contains(t.job, args.job));
-      const fitted = fitRows(all, ctx.budget, (t) => `${t.job} ${t.address}`);
-      const data = {
-        counts: {},
-        total: all.length,
-        omitted: fitted.omitted,
-        dropped: fitted.items,
-        truncated: fitted.omitted > 0,
-      };
-      return {
-        data,
-        text: render([
-          `${all.length} dropped targets`,
-          fitted.items.length > 0 &&
-            table(
-              ['job', 'address'],
-              fitted.items.map((t) => [t.job, t.address]),
-            ),
-          ...notice(fitted.omitted, 'targets', 'job'),
-        ]),
-        truncated: data.truncated,
-      };
+        .filter((t) => contains(t.job, args.job))
+        .sort((a, b) => a.job.localeCompare(b.job) || a.address.localeCompare(b.address));
+      const { data, text } = fitPage({
+        items: all,
+        budget: ctx.budget,
+        fingerprint: fp,
+        offset,
+        line: (t) => `${t.job}  ${t.address}`,
+        build: (page) => ({
+          data: {
+            counts: {},
+            total: all.length,
+            omitted: page.omitted,
+            dropped: page.items,
+            ...pageFields(page),
+            truncated: page.omitted > 0,
+          },
+          text: render([
+            `${all.length} dropped targets${pageRange(page)}`,
+            page.items.length > 0 &&
+              table(
+                ['job', 'address'],
+                page.items.map((t) => [t.job, t.address]),
+              ),
+            ...pageNotice(page, 'targets', 'job'),
+          ]),
+        }),
+      });
+      return { data, text, truncated: data.truncated };
     }
     const active = r.data.activeTargets ?? [];
     const counts: Record<string, number> = {};
@@ -105,34 +128,40 @@ export const targetsTool = defineTool({
           a.job.localeCompare(b.job) ||
           a.instance.localeCompare(b.instance),
       );
-    const line = (t: Target) => `${t.job} ${t.instance} ${t.health} ${t.lastError ?? ''}`;
-    const fitted = fitRows(all, ctx.budget, line);
-    const data = {
-      counts,
-      total: all.length,
-      omitted: fitted.omitted,
-      targets: fitted.items,
-      truncated: fitted.omitted > 0,
-    };
+    const cells = (t: Target) => [
+      t.job,
+      t.instance,
+      t.health,
+      t.lastScrapeAgo === null ? 'never' : `${humanDuration(t.lastScrapeAgo)} ago`,
+      t.scrapeDuration === null ? '-' : humanDuration(t.scrapeDuration),
+      t.lastError,
+    ];
     const summary = Object.entries(counts)
       .map(([h, n]) => `${n} ${h}`)
       .join(', ');
-    const text = render([
-      `${active.length} active targets: ${summary || 'none'}${all.length !== active.length ? ` (${all.length} shown by filter)` : ''}`,
-      fitted.items.length > 0 &&
-        table(
-          ['job', 'instance', 'health', 'last scrape', 'took', 'error'],
-          fitted.items.map((t) => [
-            t.job,
-            t.instance,
-            t.health,
-            t.lastScrapeAgo === null ? 'never' : `${humanDuration(t.lastScrapeAgo)} ago`,
-            t.scrapeDuration === null ? '-' : humanDuration(t.scrapeDuration),
-            t.lastError,
-          ]),
-        ),
-      ...notice(fitted.omitted, 'targets', 'health or job'),
-    ]);
+    const { data, text } = fitPage({
+      items: all,
+      budget: ctx.budget,
+      fingerprint: fp,
+      offset,
+      line: (t) => cells(t).join('  '),
+      build: (page) => ({
+        data: {
+          counts,
+          total: all.length,
+          omitted: page.omitted,
+          targets: page.items,
+          ...pageFields(page),
+          truncated: page.omitted > 0,
+        },
+        text: render([
+          `${active.length} active targets: ${summary || 'none'}${all.length !== active.length ? ` (${all.length} shown by filter)` : ''}${pageRange(page)}`,
+          page.items.length > 0 &&
+            table(['job', 'instance', 'health', 'last scrape', 'took', 'error'], page.items.map(cells)),
+          ...pageNotice(page, 'targets', 'health or job'),
+        ]),
+      }),
+    });
     return { data, text, truncated: data.truncated };
   },
 });

@@ -1,6 +1,7 @@
-import { defineTool, ErrorCodes, fitToBudget, ToolError, table, truncationNotice } from '@infra-mcp/core';
+import { defineTool, ErrorCodes, ToolError, table } from '@infra-mcp/core';
 import { z } from 'zod';
 import { type CredentialConfig, controlPlaneUrl, type SignedFetchInit, sigv4Fetch } from '../aws.js';
+import { fitPage, pageNotice } from './fit.js';
 
 /** The sigv4 block fields the workspaces tool reads. */
 export type AmpSigV4 = CredentialConfig & { service?: string; controlPlaneUrl?: string };
@@ -136,26 +137,26 @@ export const workspacesTool = defineTool({
       created: isoSeconds(w.createdAt),
     }));
     const row = (w: Workspace) => [w.alias, w.id, w.status, w.prometheusEndpoint, w.created];
-    const fitted = fitToBudget(
-      all,
-      Math.max(ctx.budget - 512, 256),
-      (w) => JSON.stringify(w) + row(w).join('  '),
-    );
-    const workspaces = fitted.items;
-    // Dropped rows are not lost: page again from the first dropped one by asking for fewer.
-    const nextCursor = fitted.omitted === 0 ? body.nextToken : undefined;
-    const lines = [
-      all.length === 0
-        ? `no AMP workspaces in ${sigv4.region}${args.alias ? ` with alias prefix "${args.alias}"` : ''}`
-        : table(['alias', 'id', 'status', 'prometheusEndpoint', 'created'], workspaces.map(row)),
-    ];
-    if (fitted.omitted > 0)
-      lines.push(truncationNotice(fitted.omitted, 'workspaces', 'alias or a smaller limit'));
-    if (nextCursor) lines.push(`more workspaces: call again with cursor "${nextCursor}"`);
-    return {
-      data: { region: sigv4.region, workspaces, ...(nextCursor ? { nextCursor } : {}) },
-      text: lines.join('\n'),
-      truncated: fitted.omitted > 0,
-    };
+    const { data, text } = fitPage({
+      items: all,
+      budget: ctx.budget,
+      line: (w) => row(w).join('  '),
+      build: (page) => {
+        // Dropped rows are not lost: page again from the first dropped one by asking for fewer.
+        const nextCursor = page.omitted === 0 ? body.nextToken : undefined;
+        const lines = [
+          all.length === 0
+            ? `no AMP workspaces in ${sigv4.region}${args.alias ? ` with alias prefix "${args.alias}"` : ''}`
+            : table(['alias', 'id', 'status', 'prometheusEndpoint', 'created'], page.items.map(row)),
+          ...pageNotice(page, 'workspaces', 'alias or a smaller limit'),
+        ];
+        if (nextCursor) lines.push(`more workspaces: call again with cursor "${nextCursor}"`);
+        return {
+          data: { region: sigv4.region, workspaces: page.items, ...(nextCursor ? { nextCursor } : {}) },
+          text: lines.join('\n'),
+        };
+      },
+    });
+    return { data, text, truncated: data.workspaces.length < all.length };
   },
 });
