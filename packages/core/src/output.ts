@@ -10,7 +10,8 @@ export function byteLength(s: string): number {
 /** Aligned plain-text table. Cells are stringified; null/undefined render as "-". */
 export function table(headers: string[], rows: unknown[][]): string {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c))));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const widths = headers.map((h) => h.length);
+  for (const row of cells) for (const [i, c] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
   const line = (r: string[]) =>
     r
       .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
