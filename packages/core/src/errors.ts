@@ -29,6 +29,10 @@ export const ErrorCodes = {
   backendError: 'backend_error',
   overBudget: 'over_budget',
   auditFailed: 'audit_failed',
+  /** The client lacks a capability the tool used (ctx.elicit, ctx.sample). */
+  clientUnsupported: 'client_unsupported',
+  /** The client's answer to ctx.elicit does not match the requested schema. */
+  invalidClientAnswer: 'invalid_client_answer',
   internal: 'internal_error',
 } as const;
 

@@ -7,6 +7,15 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { InfraMcpServer } from './server.js';
 
 export interface HttpOptions {
@@ -27,6 +36,8 @@ export interface RunningHttp {
   url: string;
   port: number;
   server: NodeHttpServer;
+  /** Server->client requests (a tool's elicitation or sampling) waiting for the client's answer. */
+  readonly pendingClientRequests: number;
   close(): Promise<void>;
 }
 
@@ -39,12 +50,91 @@ function jsonRpcError(
   status: number,
   message: string,
   headers: Record<string, string> = {},
+  code = status === 413 ? -32600 : -32000,
 ) {
   if (res.headersSent) return;
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(
-    JSON.stringify({ jsonrpc: '2.0', error: { code: status === 413 ? -32600 : -32000, message }, id: null }),
-  );
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
+
+type Response = Extract<JSONRPCMessage, { id: RequestId; method?: never }>;
+const isResponse = (m: unknown): m is Response => isJSONRPCResultResponse(m) || isJSONRPCErrorResponse(m);
+
+/**
+ * Server->client requests (elicitation, sampling) over stateless HTTP. A tool's request goes out on
+ * the SSE stream of the POST that carries the tool call; the client answers in a new POST, which a
+ * fresh transport would not know. Every per-request transport's outgoing requests get a
+ * process-unique id (`srv-<n>`: each protocol server counts from 0, so its own ids collide across
+ * concurrent requests); a POST of only responses to pending ids is handed to the waiting transport
+ * with the original id. One process only: across replicas the answer must reach the same one.
+ */
+export class PendingClientRequests {
+  private next = 0;
+  private readonly pending = new Map<
+    string,
+    { transport: Transport; id: RequestId; caller: string | undefined }
+  >();
+
+  /** Route `transport`'s outgoing requests through this table (before it is connected); forgotten when it closes. */
+  track(transport: Transport, caller: string | undefined): void {
+    const send = transport.send.bind(transport);
+    const mine = new Map<RequestId, string>(); // original id -> routed id
+    transport.send = async (message, options) => {
+      let out = message;
+      if (isJSONRPCRequest(message)) {
+        const routed = `srv-${++this.next}`;
+        this.pending.set(routed, { transport, id: message.id, caller });
+        mine.set(message.id, routed);
+        out = { ...message, id: routed };
+        try {
+          return await send(out, options);
+        } catch (err) {
+          // not sent (the client dropped the stream): nothing will answer it
+          this.pending.delete(routed);
+          mine.delete(message.id);
+          throw err;
+        }
+      }
+      if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
+        // the server gave up on its request (the tool's timeout or cancellation): tell the client by the id it knows
+        const routed = mine.get(message.params?.requestId as RequestId);
+        if (routed !== undefined) {
+          this.pending.delete(routed);
+          out = { ...message, params: { ...message.params, requestId: routed } };
+        }
+      }
+      return send(out, options);
+    };
+    const onclose = transport.onclose;
+    transport.onclose = () => {
+      for (const routed of mine.values()) this.pending.delete(routed);
+      mine.clear();
+      onclose?.();
+    };
+  }
+
+  /** Hand responses to the transports waiting for them. Returns the ids nothing waits for (none delivered then). */
+  deliver(responses: Response[], caller: string | undefined): RequestId[] {
+    const unknown = responses
+      .map((r) => r.id)
+      .filter((id) => {
+        const entry = typeof id === 'string' ? this.pending.get(id) : undefined;
+        return !entry || entry.caller !== caller; // another caller's request is not theirs to answer
+      });
+    if (unknown.length) return unknown;
+    for (const response of responses) {
+      const routed = response.id as string;
+      const entry = this.pending.get(routed)!;
+      this.pending.delete(routed);
+      entry.transport.onmessage?.({ ...response, id: entry.id } as JSONRPCMessage);
+    }
+    return [];
+  }
+
+  /** Requests still waiting for the client's answer. */
+  get size(): number {
+    return this.pending.size;
+  }
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -98,6 +188,7 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
     ...(options.allowedHosts ?? []).map((h) => hostnameOf(h)),
   ]);
   let closing = false;
+  const pending = new PendingClientRequests();
   let readiness: { at: number; checks: ReturnType<InfraMcpServer['health']> } | undefined;
   const inflight = new Set<ServerResponse>();
 
@@ -175,7 +266,6 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
         );
       }
     }
-    if (closing) return jsonRpcError(res, 503, 'Server is shutting down', { connection: 'close' });
     if (req.method === 'GET' || req.method === 'DELETE') {
       return jsonRpcError(
         res,
@@ -203,10 +293,29 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
         }),
       );
     }
+    const messages = Array.isArray(parsed) ? parsed : [parsed];
+    if (messages.length > 0 && messages.every(isResponse)) {
+      // the client's answer to a request a tool sent (elicitation, sampling); accepted while shutting
+      // down too, since the call that waits for it is in flight
+      const unknown = pending.deliver(messages, caller);
+      if (unknown.length === 0) {
+        res.writeHead(202);
+        return res.end();
+      }
+      return jsonRpcError(
+        res,
+        400,
+        `Bad request: no pending server request with id ${unknown.map((id) => JSON.stringify(id)).join(', ')} in this server process (it has ended, or it was sent by another replica: server-to-client requests over stateless HTTP need sticky routing to the replica that sent them)`,
+        {},
+        -32600,
+      );
+    }
+    if (closing) return jsonRpcError(res, 503, 'Server is shutting down', { connection: 'close' });
     inflight.add(res);
     res.on('close', () => inflight.delete(res));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    const server = await app.connect(transport);
+    pending.track(transport, caller);
+    const server = await app.connect(transport, { stateless: true });
     res.on('close', () => {
       transport.close().catch(() => {});
       server.close().catch(() => {});
@@ -237,13 +346,20 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
     url: `http://${display}:${port}/mcp`,
     port,
     server,
-    /** Graceful: stop accepting, let in-flight requests finish (up to 10 s), then close. */
+    get pendingClientRequests() {
+      return pending.size;
+    },
+    /**
+     * Graceful: refuse new work (503), let in-flight requests finish (up to 10 s), then close. The
+     * listener stays open meanwhile: a call waiting for the client's answer (a tool's elicitation or
+     * sampling) receives it in a new POST.
+     */
     close: async () => {
       closing = true;
-      const idle = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const deadline = Date.now() + 10_000;
       while (inflight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const idle = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await idle;
     },

@@ -48,11 +48,13 @@ export {
   truncationNotice,
 } from './output.js';
 export {
+  type Completer,
   definePlugin,
   definePrompt,
   defineResource,
   defineTool,
   type Effect,
+  type ElicitResult,
   type HealthReport,
   isPlugin,
   isPluginFactory,
@@ -61,6 +63,10 @@ export {
   type PluginDefinition,
   type PromptDefinition,
   type ResourceDefinition,
+  type SampleParams,
+  type SampleResult,
+  type SamplingContent,
+  type SamplingMessage,
   type ToolContext,
   type ToolDefinition,
   type ToolResult,
@@ -78,5 +84,13 @@ export {
 export { isSecretKey, REDACTED, redact, redactString } from './redact.js';
 export { buildRegistry, MAX_TOOL_NAME, type RegisteredTool, type Registry } from './registry.js';
 export { PluginRuntime } from './runtime.js';
-export { type CallContext, type CreateServerOptions, createServer, InfraMcpServer } from './server.js';
+export {
+  type CallContext,
+  type ClientRequestOptions,
+  type ConnectOptions,
+  type CreateServerOptions,
+  createServer,
+  InfraMcpServer,
+  MAX_COMPLETIONS,
+} from './server.js';
 export { serveStdio } from './stdio.js';

@@ -25,6 +25,63 @@ export interface Plan<P = unknown> {
   text?: string;
 }
 
+/**
+ * Completes one argument of a prompt, or one variable of a resource template (`completion/complete`):
+ * the values that fit what the user typed so far. `context.arguments` holds the other arguments
+ * already filled in. Core sends at most 100 values and reports the total.
+ */
+export type Completer = (
+  value: string,
+  context: { arguments?: Record<string, string> },
+) => string[] | Promise<string[]>;
+
+/** The user's answer to `ctx.elicit`. `content` (when accepted) matches the requested schema. */
+export interface ElicitResult {
+  action: 'accept' | 'decline' | 'cancel';
+  content?: Record<string, unknown>;
+}
+
+/** A content block of a sampling message (`sampling/createMessage`). */
+export type SamplingContent =
+  | { type: 'text'; text: string }
+  | { type: 'image'; data: string; mimeType: string }
+  | { type: 'audio'; data: string; mimeType: string };
+
+export interface SamplingMessage {
+  role: 'user' | 'assistant';
+  content: SamplingContent;
+}
+
+/** What a tool asks the client's model (the params of MCP `sampling/createMessage`, without tool use). */
+export interface SampleParams {
+  messages: SamplingMessage[];
+  /** Upper bound of tokens to generate. */
+  maxTokens: number;
+  systemPrompt?: string;
+  temperature?: number;
+  stopSequences?: string[];
+  /** Hints only; the client picks the model. */
+  modelPreferences?: {
+    hints?: { name?: string }[];
+    costPriority?: number;
+    speedPriority?: number;
+    intelligencePriority?: number;
+  };
+  /** Context the client may add; clients may ignore anything but 'none'. */
+  includeContext?: 'none' | 'thisServer' | 'allServers';
+  metadata?: Record<string, unknown>;
+}
+
+/** The client model's answer. */
+export interface SampleResult {
+  role: 'user' | 'assistant';
+  content: SamplingContent;
+  /** Name of the model that answered. */
+  model: string;
+  /** `endTurn`, `stopSequence`, `maxTokens`, or a client-specific reason. */
+  stopReason?: string;
+}
+
 export interface ToolContext<C = unknown> {
   /** The plugin's client for the selected instance (created lazily by `setup`). */
   client: C;
@@ -40,6 +97,20 @@ export interface ToolContext<C = unknown> {
   budget: number;
   /** Caller identity (HTTP bearer token name), when known. */
   caller?: string;
+  /**
+   * Ask the user for structured input (MCP `elicitation/create`, form mode) as part of this call.
+   * `requestedSchema` is a flat object schema of primitive properties (string, number, integer,
+   * boolean, enums). Resolves with the user's action; accepted content is checked against the schema.
+   * Present when the client declared `elicitation` (or, over stateless HTTP, where the client's
+   * capabilities are not known to the request, always: a client without it makes the call fail with
+   * `client_unsupported`). The time the user takes counts against the tool's timeout.
+   */
+  elicit?: (message: string, requestedSchema: object) => Promise<ElicitResult>;
+  /**
+   * Ask the client's model for a completion (MCP `sampling/createMessage`) as part of this call.
+   * Present under the same rules as `elicit`, for the `sampling` capability.
+   */
+  sample?: (params: SampleParams) => Promise<SampleResult>;
 }
 
 export interface ToolDefinition<
@@ -90,6 +161,8 @@ export interface ResourceDefinition<C = any> {
     vars: Record<string, string>,
     ctx: ToolContext<C>,
   ) => Promise<{ text?: string; blob?: string; mimeType?: string }[]>;
+  /** Completers for template variables (`completion/complete` with a `ref/resource` to `template`), by variable name. */
+  complete?: Record<string, Completer>;
 }
 
 export interface PromptDefinition {
@@ -104,6 +177,8 @@ export interface PromptDefinition {
     | { role: 'user' | 'assistant'; text: string }
     | { role: 'user' | 'assistant'; content: Record<string, unknown> }
   )[];
+  /** Completers for arguments (`completion/complete` with a `ref/prompt`), by argument name. */
+  complete?: Record<string, Completer>;
 }
 
 export interface HealthReport {

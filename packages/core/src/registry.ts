@@ -48,6 +48,24 @@ export interface Registry {
   runtimes: PluginRuntime[];
   /** tools/list result, computed once. */
   toolList: RegisteredTool['listing'][];
+  /** Some prompt or resource template has completers: the server declares `completions`. */
+  completions: boolean;
+}
+
+/** Completer keys must name declared arguments / template variables (a typo is a compose-time error). */
+function checkCompleters(
+  what: string,
+  complete: Record<string, unknown> | undefined,
+  known: string[],
+): number {
+  const keys = Object.keys(complete ?? {});
+  for (const key of keys) {
+    if (!known.includes(key))
+      throw new Error(
+        `${what} has a completer for "${key}", which is not one of its ${known.length ? `arguments (${known.join(', ')})` : 'arguments (it has none)'}`,
+      );
+  }
+  return keys.length;
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
@@ -105,6 +123,7 @@ export function buildRegistry(runtimes: PluginRuntime[], policy: Policy): Regist
   const resources: RegisteredResource[] = [];
   const seen = new Map<string, string>();
   const seenPlugins = new Map<string, string>();
+  let completers = 0;
 
   for (const runtime of runtimes) {
     const { plugin } = runtime;
@@ -166,13 +185,27 @@ export function buildRegistry(runtimes: PluginRuntime[], policy: Policy): Regist
       const template = def.template
         ? new RegExp(`^${def.template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '([^/]+)')}$`)
         : undefined;
+      completers += checkCompleters(
+        `resource "${def.name}" (plugin ${plugin.id})`,
+        def.complete,
+        templateVars,
+      );
       resources.push({ runtime, def, uri: def.uri, template, templateVars });
     }
     for (const def of plugin.prompts ?? []) {
       const name = `${prefix}_${def.name}`;
       if (prompts.has(name)) throw new Error(`prompt name collision: "${name}"`);
+      completers += checkCompleters(`prompt "${name}"`, def.complete, Object.keys(def.args?.shape ?? {}));
       prompts.set(name, { name, runtime, def });
     }
   }
-  return { tools, hidden, resources, prompts, runtimes, toolList: [...tools.values()].map((t) => t.listing) };
+  return {
+    tools,
+    hidden,
+    resources,
+    prompts,
+    runtimes,
+    toolList: [...tools.values()].map((t) => t.listing),
+    completions: completers > 0,
+  };
 }

@@ -3,6 +3,10 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema,
   type CallToolResult,
+  CompleteRequestSchema,
+  type CompleteResult,
+  CreateMessageResultSchema,
+  ElicitResultSchema,
   ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
@@ -13,6 +17,7 @@ import {
   ReadResourceRequestSchema,
   SetLevelRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { z } from 'zod';
 import { type ApprovalOptions, Approvals, changeHash } from './approval.js';
 import { AuditLog, type AuditSink, JsonlAuditSink, type Outcome } from './audit.js';
@@ -21,7 +26,16 @@ import { sha256 } from './hash.js';
 import { type Logger, type LogLevel, levelRank, stderrLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { byteLength, DEFAULT_BUDGET, renderData, truncateText } from './output.js';
-import type { HealthReport, Plugin, ToolContext, ToolResult } from './plugin.js';
+import type {
+  Completer,
+  ElicitResult,
+  HealthReport,
+  Plugin,
+  SampleParams,
+  SampleResult,
+  ToolContext,
+  ToolResult,
+} from './plugin.js';
 import { decide, type Policy } from './policy.js';
 import { redact } from './redact.js';
 import { buildRegistry, type RegisteredTool, type Registry } from './registry.js';
@@ -56,7 +70,33 @@ export interface CallContext {
   progressToken?: string | number;
   sendNotification?: (n: { method: string; params: Record<string, unknown> }) => Promise<void>;
   logLevel?: LogLevel;
+  /** Ask the human to approve a write (`approvals.mode: 'elicit'`); only where the client declared elicitation. */
   elicit?: (message: string) => Promise<boolean>;
+  /** Tool-initiated elicitation (`ctx.elicit`), sent as part of this request. */
+  elicitInput?: (
+    message: string,
+    requestedSchema: object,
+    options: ClientRequestOptions,
+  ) => Promise<ElicitResult>;
+  /** Tool-initiated sampling (`ctx.sample`), sent as part of this request. */
+  createMessage?: (params: SampleParams, options: ClientRequestOptions) => Promise<SampleResult>;
+}
+
+/** How long a server->client request may wait (the tool's own timeout) and what cancels it. */
+export interface ClientRequestOptions {
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+/** How a transport relates to the client's `initialize`. */
+export interface ConnectOptions {
+  /**
+   * Stateless HTTP: every request is served by a fresh protocol server that never saw the client's
+   * `initialize`, so the client's capabilities are unknown. `ctx.elicit`/`ctx.sample` are then offered
+   * anyway (a client without the capability answers "method not found": `client_unsupported`);
+   * elicitation for write approvals is used only where the client declared it.
+   */
+  stateless?: boolean;
 }
 
 export class InfraMcpServer {
@@ -100,11 +140,17 @@ export class InfraMcpServer {
   }
 
   /** A protocol server bound to this registry. One per transport (stateless HTTP: one per request). */
-  mcpServer(): Server {
+  mcpServer(options: ConnectOptions = {}): Server {
     const server = new Server(
       { name: this.options.name ?? 'infra-mcp', version: this.options.version ?? '0.0.0' },
       {
-        capabilities: { tools: { listChanged: false }, resources: {}, prompts: {}, logging: {} },
+        capabilities: {
+          tools: { listChanged: false },
+          resources: {},
+          prompts: {},
+          logging: {},
+          ...(this.registry.completions ? { completions: {} } : {}),
+        },
         instructions: this.options.instructions,
       },
     );
@@ -115,26 +161,68 @@ export class InfraMcpServer {
     });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: this.registry.toolList as any }));
     server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
-      const elicitation = server.getClientCapabilities()?.elicitation;
+      const declared = server.getClientCapabilities();
+      // known from this connection's initialize; over stateless HTTP that went to another request
+      const known = declared !== undefined || !options.stateless;
+      // server->client requests go out as part of this request (the SDK relates them to its id)
+      const elicitInput = async (
+        message: string,
+        requestedSchema: object,
+        { signal, timeoutMs }: ClientRequestOptions,
+      ): Promise<ElicitResult> => {
+        const answer = await clientRequest('elicitation', 'elicitation/create', () =>
+          extra.sendRequest(
+            { method: 'elicitation/create', params: { message, requestedSchema } } as never,
+            ElicitResultSchema,
+            { signal, timeout: timeoutMs },
+          ),
+        );
+        if (answer.action === 'accept' && answer.content) {
+          const check = new AjvJsonSchemaValidator().getValidator(requestedSchema as never)(answer.content);
+          if (!check.valid)
+            throw new ToolError(
+              ErrorCodes.invalidClientAnswer,
+              `the client's elicitation answer does not match the requested schema: ${check.errorMessage}`,
+              'ask again; the client should validate the form against the schema',
+            );
+        }
+        return {
+          action: answer.action,
+          ...(answer.content ? { content: answer.content as Record<string, unknown> } : {}),
+        };
+      };
+      const createMessage = async (
+        params: SampleParams,
+        { signal, timeoutMs }: ClientRequestOptions,
+      ): Promise<SampleResult> => {
+        const answer = await clientRequest('sampling', 'sampling/createMessage', () =>
+          extra.sendRequest({ method: 'sampling/createMessage', params }, CreateMessageResultSchema, {
+            signal,
+            timeout: timeoutMs,
+          }),
+        );
+        const { role, content, model, stopReason } = answer;
+        const result: SampleResult = { role, content, model, ...(stopReason ? { stopReason } : {}) };
+        return result;
+      };
       return this.callTool(req.params.name, req.params.arguments ?? {}, {
         caller: (extra.authInfo?.clientId as string | undefined) ?? undefined,
         signal: extra.signal,
         progressToken: req.params._meta?.progressToken,
         sendNotification: (n) => extra.sendNotification(n as any),
         logLevel: level,
-        elicit: elicitation
+        // approvals by elicitation only where the client said it can: otherwise the token flow
+        elicit: declared?.elicitation?.form
           ? async (message) => {
-              const answer = await server.elicitInput({
-                message,
-                requestedSchema: {
-                  type: 'object',
-                  properties: { approve: { type: 'boolean', title: 'Apply this change?' } },
-                  required: ['approve'],
-                },
+              const answer = await elicitInput(message, APPROVE_SCHEMA, {
+                signal: extra.signal,
+                timeoutMs: APPROVAL_PROMPT_TIMEOUT_MS,
               });
               return answer.action === 'accept' && answer.content?.approve === true;
             }
           : undefined,
+        elicitInput: (known ? declared?.elicitation?.form : true) ? elicitInput : undefined,
+        createMessage: (known ? declared?.sampling : true) ? createMessage : undefined,
       }) as Promise<any>;
     });
     server.setRequestHandler(ListResourcesRequestSchema, async () => ({
@@ -195,16 +283,81 @@ export class InfraMcpServer {
         })) as any,
       };
     });
+    if (this.registry.completions) {
+      server.setRequestHandler(CompleteRequestSchema, async (req) =>
+        this.complete(req.params.ref, req.params.argument, req.params.context?.arguments),
+      );
+    }
     this.sdkServers.add(server);
     server.onclose = () => this.sdkServers.delete(server);
     return server;
   }
 
   /** Connect a transport (stdio, in-memory, one HTTP request). */
-  async connect(transport: Transport): Promise<Server> {
-    const server = this.mcpServer();
+  async connect(transport: Transport, options: ConnectOptions = {}): Promise<Server> {
+    const server = this.mcpServer(options);
     await server.connect(transport);
     return server;
+  }
+
+  /**
+   * `completion/complete`: the completer of a prompt argument or a resource-template variable.
+   * Unknown prompt, resource or argument -> InvalidParams; no completer -> no values.
+   */
+  private async complete(
+    ref: { type: string; name?: string; uri?: string },
+    argument: { name: string; value: string },
+    args: Record<string, string> | undefined,
+  ): Promise<CompleteResult> {
+    let completers: Record<string, Completer> | undefined;
+    let known: string[];
+    let runtime: PluginRuntime;
+    let what: string;
+    if (ref.type === 'ref/prompt') {
+      const prompt = this.registry.prompts.get(ref.name ?? '');
+      if (!prompt) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+      ({ runtime } = prompt);
+      completers = prompt.def.complete;
+      known = Object.keys(prompt.def.args?.shape ?? {});
+      what = `prompt ${prompt.name}`;
+    } else {
+      const resource = this.registry.resources.find((r) => r.def.template === ref.uri || r.uri === ref.uri);
+      if (!resource)
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `Unknown resource or resource template: ${ref.uri}. resources/templates/list shows the templates`,
+        );
+      ({ runtime } = resource);
+      completers = resource.def.complete;
+      known = resource.templateVars;
+      what = `resource ${ref.uri}`;
+    }
+    if (!known.includes(argument.name))
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `${what} has no argument "${argument.name}"${known.length ? ` (it has ${known.join(', ')})` : ''}`,
+      );
+    const completer = completers?.[argument.name];
+    if (!completer) return { completion: { values: [], total: 0, hasMore: false } };
+    let values: unknown;
+    try {
+      values = await completer(argument.value, args ? { arguments: args } : {});
+    } catch (err) {
+      throw new McpError(
+        ErrorCode.InternalError,
+        `completing ${argument.name} of ${what} failed: ${runtime.scrub((err as Error)?.message ?? String(err))}`,
+      );
+    }
+    const all = (Array.isArray(values) ? values : [])
+      .filter((v): v is string => typeof v === 'string')
+      .map((v) => runtime.scrub(v));
+    return {
+      completion: {
+        values: all.slice(0, MAX_COMPLETIONS),
+        total: all.length,
+        hasMore: all.length > MAX_COMPLETIONS,
+      },
+    };
   }
 
   private async readResource(uri: string, signal: AbortSignal) {
@@ -218,6 +371,7 @@ export class InfraMcpServer {
       if (!vars) continue;
       const instance = r.runtime.instanceName(vars.instance);
       const client = await r.runtime.client(instance);
+      // resources answer a read: no elicitation or sampling (the call context carries neither)
       const ctx = this.context(r.runtime, instance, client, { signal }, this.maxBytes);
       const contents = await r.def.read(new URL(uri), vars, ctx);
       return {
@@ -239,6 +393,7 @@ export class InfraMcpServer {
     client: unknown,
     call: CallContext,
     budget: number,
+    timeoutMs = this.timeoutMs,
   ): ToolContext {
     const pluginId = runtime.plugin.id;
     const notify = call.sendNotification;
@@ -258,12 +413,40 @@ export class InfraMcpServer {
         }).catch(() => {});
       }
     };
+    const signal = call.signal ?? new AbortController().signal;
+    const { elicitInput, createMessage } = call;
     return {
       client,
       instance,
-      signal: call.signal ?? new AbortController().signal,
+      signal,
       budget,
       caller: call.caller,
+      // what goes to the client is scrubbed like results: the message, and text the model is shown
+      ...(elicitInput
+        ? {
+            elicit: (message: string, requestedSchema: object) =>
+              elicitInput(runtime.scrub(message), requestedSchema, { signal, timeoutMs }),
+          }
+        : {}),
+      ...(createMessage
+        ? {
+            sample: (params: SampleParams) =>
+              createMessage(
+                {
+                  ...params,
+                  ...(params.systemPrompt !== undefined
+                    ? { systemPrompt: runtime.scrub(params.systemPrompt) }
+                    : {}),
+                  messages: params.messages.map((m) =>
+                    m.content.type === 'text'
+                      ? { ...m, content: { ...m.content, text: runtime.scrub(m.content.text) } }
+                      : m,
+                  ),
+                },
+                { signal, timeoutMs },
+              ),
+          }
+        : {}),
       log: {
         debug: (m, d) => send('debug', m, d),
         info: (m, d) => send('info', m, d),
@@ -398,7 +581,7 @@ export class InfraMcpServer {
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
       const client = await tool.runtime.client(instance);
-      const ctx = this.context(tool.runtime, instance, client, { ...call, signal }, budget);
+      const ctx = this.context(tool.runtime, instance, client, { ...call, signal }, budget, timeoutMs);
       // the resolved instance is part of the change: omitting it or naming the default is the same change
       const { approval, ...rest } = args;
       const planArgs = { ...rest, ...(tool.runtime.instanceNames.length > 1 ? { instance } : {}) };
@@ -492,6 +675,33 @@ export class InfraMcpServer {
     for (const s of [...this.sdkServers]) await s.close().catch(() => {});
     for (const r of this.registry.runtimes) await r.close();
     await this.audit.close();
+  }
+}
+
+/** At most this many values per `completion/complete` answer (the spec's limit). */
+export const MAX_COMPLETIONS = 100;
+
+/** How long an approval prompt waits for the human (the SDK's default request timeout). */
+const APPROVAL_PROMPT_TIMEOUT_MS = 60_000;
+
+const APPROVE_SCHEMA = {
+  type: 'object',
+  properties: { approve: { type: 'boolean', title: 'Apply this change?' } },
+  required: ['approve'],
+};
+
+/** A server->client request; a client without the capability answers "method not found". */
+async function clientRequest<T>(what: string, method: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (err) {
+    if (err instanceof McpError && err.code === ErrorCode.MethodNotFound)
+      throw new ToolError(
+        ErrorCodes.clientUnsupported,
+        `the client does not support ${what} (it answered ${method} with: ${err.message})`,
+        `this tool needs a client with ${what} support`,
+      );
+    throw err;
   }
 }
 

@@ -5,7 +5,15 @@ import {
   MemoryAuditSink,
   type Plugin,
 } from '@infra-mcp/core';
-import { connectInMemory } from '@infra-mcp/core/client';
+import {
+  connectInMemory,
+  type ElicitHandler,
+  handleElicitation,
+  handleSampling,
+  type SampleHandler,
+} from '@infra-mcp/core/client';
+
+export type { ElicitHandler, ElicitRequest, SampleHandler } from '@infra-mcp/core/client';
 
 export interface CallResult {
   isError: boolean;
@@ -28,11 +36,20 @@ export interface TestClient {
     args?: Record<string, unknown>,
     options?: { signal?: AbortSignal; onprogress?: (p: unknown) => void; timeout?: number },
   ): Promise<CallResult>;
+  /** Answer the tools' `ctx.elicit` from now on (needs `elicit` or `capabilities.elicitation` at connect). */
+  onElicit(handler: ElicitHandler): void;
+  /** Answer the tools' `ctx.sample` from now on (needs `sample` or `capabilities.sampling` at connect). */
+  onSample(handler: SampleHandler): void;
   close(): Promise<void>;
 }
 
 export type ConnectOptions = Omit<CreateServerOptions, 'plugins'> & {
+  /** Client capabilities declared at initialize. */
   capabilities?: Record<string, unknown>;
+  /** The user's answers to `ctx.elicit` (declares the `elicitation` capability). */
+  elicit?: ElicitHandler;
+  /** The client model's answers to `ctx.sample` (declares the `sampling` capability). */
+  sample?: SampleHandler;
 };
 
 /**
@@ -41,6 +58,10 @@ export type ConnectOptions = Omit<CreateServerOptions, 'plugins'> & {
  *
  *   const t = await connect([prometheus({ url })]);
  *   const r = await t.call('prometheus_query', { query: 'up' });
+ *
+ * Tools that ask the client (`ctx.elicit`, `ctx.sample`) get their answers from `elicit`/`sample`:
+ *
+ *   const t = await connect([mine()], { elicit: () => ({ action: 'accept', content: { confirm: true } }) });
  */
 export async function connect(
   pluginsOrServer: Plugin[] | InfraMcpServer,
@@ -56,7 +77,14 @@ export async function connect(
         audit: options.audit ?? [audit],
       })
     : pluginsOrServer;
-  const client = await connectInMemory(server, options.capabilities);
+  const { elicit, sample } = options;
+  const client = await connectInMemory(server, {
+    ...(elicit ? { elicitation: {} } : {}),
+    ...(sample ? { sampling: {} } : {}),
+    ...options.capabilities,
+  });
+  if (elicit) handleElicitation(client, elicit);
+  if (sample) handleSampling(client, sample);
   return {
     server,
     audit,
@@ -81,6 +109,12 @@ export async function connect(
         errorCode: raw._meta?.['infra-mcp/error']?.code,
         raw,
       };
+    },
+    onElicit(handler) {
+      handleElicitation(client, handler);
+    },
+    onSample(handler) {
+      handleSampling(client, handler);
     },
     async close() {
       await client.close();
