@@ -1,4 +1,4 @@
-import { definePlugin, defineTool } from '@infra-mcp/core';
+import { definePlugin, defineTool, ErrorCodes, type ToolContext, ToolError } from '@infra-mcp/core';
 import { z } from 'zod';
 
 /**
@@ -10,9 +10,11 @@ import { z } from 'zod';
  * as `test_simple_text`, `simple_prompt` as `test_simple_prompt`; resources use the exact `test://`
  * URIs the scenarios read.
  *
- * Not here, because core has no way to express them (see apps/server/test/CONFORMANCE.md):
- * tool-initiated sampling (`test_sampling`) and elicitation (`test_elicitation*`), resource
- * subscriptions, completions, and a hand-written 2020-12 input schema (`json_schema_2020_12_tool`).
+ * Tool-initiated sampling (`test_sampling`) and elicitation (`test_elicitation*`) use `ctx.sample`
+ * and `ctx.elicit`; `test_prompt_with_arguments` and the template `test://template/{id}/data` have
+ * completers. Not here, because core cannot express them (see apps/server/test/CONFORMANCE.md):
+ * resource subscriptions, and a tool named exactly `json_schema_2020_12_tool` with a hand-written
+ * 2020-12 input schema.
  */
 
 /** A valid 1x1 red pixel PNG. */
@@ -22,6 +24,31 @@ export const RED_PIXEL_PNG =
 export const SILENT_WAV = 'UklGRiwAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQgAAACAgICAgICAgA==';
 
 const none = z.object({});
+const elicited = z.object({
+  action: z.enum(['accept', 'decline', 'cancel']),
+  content: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The values a completer offers: the candidates that start with what was typed. */
+const startingWith = (candidates: string[]) => (value: string) =>
+  candidates.filter((c) => c.startsWith(value));
+
+function elicitOrFail(ctx: ToolContext): NonNullable<ToolContext['elicit']> {
+  if (!ctx.elicit)
+    throw new ToolError(
+      ErrorCodes.clientUnsupported,
+      'the client did not declare the elicitation capability',
+      'use a client that supports elicitation',
+    );
+  return ctx.elicit;
+}
+
+/** Elicit with `schema` and report the answer in the text the scenarios expect. */
+async function elicitAndReport(ctx: ToolContext, message: string, schema: object, prefix: string) {
+  const answer = await elicitOrFail(ctx)(message, schema);
+  const text = `${prefix}: action=${answer.action}, content=${JSON.stringify(answer.content ?? {})}`;
+  return { data: answer, text };
+}
 const message = z.object({ message: z.string() });
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -160,6 +187,130 @@ export const conformanceFixtures = definePlugin({
       },
     }),
     defineTool({
+      name: 'sampling',
+      description: "Asks the client's model (sampling/createMessage) and returns its answer",
+      input: z.object({ prompt: z.string().describe('The prompt to send to the LLM') }),
+      output: z.object({ model: z.string(), text: z.string() }),
+      effect: 'read',
+      run: async ({ prompt }, ctx) => {
+        if (!ctx.sample)
+          throw new ToolError(
+            ErrorCodes.clientUnsupported,
+            'the client did not declare the sampling capability',
+            'use a client that supports sampling',
+          );
+        const answer = await ctx.sample({
+          messages: [{ role: 'user', content: { type: 'text', text: prompt } }],
+          maxTokens: 100,
+        });
+        const text = answer.content.type === 'text' ? answer.content.text : `(${answer.content.type})`;
+        return { data: { model: answer.model, text }, text: `LLM response: ${text}` };
+      },
+    }),
+    defineTool({
+      name: 'elicitation',
+      description: 'Asks the user for a username and an email (elicitation/create)',
+      input: z.object({ message: z.string().describe('The message to show the user') }),
+      output: elicited,
+      effect: 'read',
+      run: async ({ message }, ctx) =>
+        elicitAndReport(
+          ctx,
+          message,
+          {
+            type: 'object',
+            properties: {
+              username: { type: 'string', description: "User's response" },
+              email: { type: 'string', description: "User's email address" },
+            },
+            required: ['username', 'email'],
+          },
+          'User response',
+        ),
+    }),
+    defineTool({
+      name: 'elicitation_sep1034_defaults',
+      description: 'Elicits a form whose fields all have defaults (SEP-1034)',
+      input: none,
+      output: elicited,
+      effect: 'read',
+      run: async (_args, ctx) =>
+        elicitAndReport(
+          ctx,
+          'Please review and update the form fields with defaults',
+          {
+            type: 'object',
+            properties: {
+              name: { type: 'string', description: 'User name', default: 'John Doe' },
+              age: { type: 'integer', description: 'User age', default: 30 },
+              score: { type: 'number', description: 'User score', default: 95.5 },
+              status: {
+                type: 'string',
+                description: 'User status',
+                enum: ['active', 'inactive', 'pending'],
+                default: 'active',
+              },
+              verified: { type: 'boolean', description: 'Verification status', default: true },
+            },
+          },
+          'Elicitation completed',
+        ),
+    }),
+    defineTool({
+      name: 'elicitation_sep1330_enums',
+      description: 'Elicits a form with every enum variant (SEP-1330)',
+      input: none,
+      output: elicited,
+      effect: 'read',
+      run: async (_args, ctx) =>
+        elicitAndReport(
+          ctx,
+          'Please select options from the enum fields',
+          {
+            type: 'object',
+            properties: {
+              untitledSingle: {
+                type: 'string',
+                description: 'Untitled single-select',
+                enum: ['option1', 'option2', 'option3'],
+              },
+              titledSingle: {
+                type: 'string',
+                description: 'Titled single-select',
+                oneOf: [
+                  { const: 'value1', title: 'First Option' },
+                  { const: 'value2', title: 'Second Option' },
+                  { const: 'value3', title: 'Third Option' },
+                ],
+              },
+              legacyEnum: {
+                type: 'string',
+                description: 'Legacy titled enum (enumNames, deprecated)',
+                enum: ['opt1', 'opt2', 'opt3'],
+                enumNames: ['Option One', 'Option Two', 'Option Three'],
+              },
+              untitledMulti: {
+                type: 'array',
+                description: 'Untitled multi-select',
+                items: { type: 'string', enum: ['option1', 'option2', 'option3'] },
+              },
+              titledMulti: {
+                type: 'array',
+                description: 'Titled multi-select',
+                items: {
+                  anyOf: [
+                    { const: 'value1', title: 'First Choice' },
+                    { const: 'value2', title: 'Second Choice' },
+                    { const: 'value3', title: 'Third Choice' },
+                  ],
+                },
+              },
+            },
+          },
+          'Elicitation completed',
+        ),
+    }),
+    defineTool({
       name: 'error_handling',
       description: 'Always fails (returns an isError result)',
       input: none,
@@ -200,6 +351,7 @@ export const conformanceFixtures = definePlugin({
       read: async (_uri, vars) => [
         { text: JSON.stringify({ id: vars.id, templateTest: true, data: `Data for ID: ${vars.id}` }) },
       ],
+      complete: { id: startingWith(['1', '2', '3', '10', '42', '123']) },
     },
   ],
   prompts: [
@@ -218,6 +370,12 @@ export const conformanceFixtures = definePlugin({
       render: ({ arg1, arg2 }) => [
         { role: 'user', text: `Prompt with arguments: arg1='${arg1}', arg2='${arg2}'` },
       ],
+      complete: {
+        arg1: startingWith(['paris', 'park', 'party', 'test', 'test-value', 'testing']),
+        // the second argument's suggestions depend on the first one
+        arg2: (value, { arguments: args }) =>
+          startingWith(args?.arg1 ? [`${args.arg1}-a`, `${args.arg1}-b`] : ['a', 'b'])(value),
+      },
     },
     {
       name: 'prompt_with_embedded_resource',

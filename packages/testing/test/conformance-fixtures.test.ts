@@ -8,7 +8,7 @@ describe('conformance fixture plugin', () => {
   let t: TestClient;
   const notifications: { method: string; params?: any }[] = [];
   beforeAll(async () => {
-    t = await connect([conformanceFixtures()]);
+    t = await connect([conformanceFixtures()], { capabilities: { elicitation: {}, sampling: {} } });
     t.client.fallbackNotificationHandler = async (n) => {
       notifications.push(n as never);
     };
@@ -20,10 +20,14 @@ describe('conformance fixture plugin', () => {
     expect(names).toEqual(
       [
         'test_audio_content',
+        'test_elicitation',
+        'test_elicitation_sep1034_defaults',
+        'test_elicitation_sep1330_enums',
         'test_embedded_resource',
         'test_error_handling',
         'test_image_content',
         'test_multiple_content_types',
+        'test_sampling',
         'test_simple_text',
         'test_tool_with_logging',
         'test_tool_with_progress',
@@ -110,5 +114,82 @@ describe('conformance fixture plugin', () => {
     expect((embedded.messages[0]!.content as any).resource.uri).toBe('test://x');
     const image = await t.client.getPrompt({ name: 'test_prompt_with_image' });
     expect(image.messages.map((m) => m.content.type)).toEqual(['image', 'text']);
+  });
+
+  it('asks the client through sampling and elicitation, as the scenarios expect', async () => {
+    const asked: any[] = [];
+    t.onSample((params) => {
+      asked.push(params);
+      return { role: 'assistant', content: { type: 'text', text: 'a reply' }, model: 'test-model' };
+    });
+    t.onElicit((request) => {
+      asked.push(request);
+      return { action: 'accept', content: { username: 'u', email: 'u@example.com' } };
+    });
+    const sampled = await t.call('test_sampling', { prompt: 'Hello' });
+    expect(sampled.text).toBe('LLM response: a reply');
+    expect(asked[0]).toEqual({
+      messages: [{ role: 'user', content: { type: 'text', text: 'Hello' } }],
+      maxTokens: 100,
+    });
+    const elicited = await t.call('test_elicitation', { message: 'Who?' });
+    expect(elicited.text).toBe(
+      'User response: action=accept, content={"username":"u","email":"u@example.com"}',
+    );
+    expect(asked[1]).toMatchObject({ message: 'Who?', requestedSchema: { required: ['username', 'email'] } });
+
+    t.onElicit((request) => {
+      asked.push(request);
+      return { action: 'decline' };
+    });
+    expect((await t.call('test_elicitation_sep1034_defaults')).text).toBe(
+      'Elicitation completed: action=decline, content={}',
+    );
+    const defaults = asked[2].requestedSchema.properties;
+    expect(
+      Object.fromEntries(Object.entries(defaults).map(([k, v]: [string, any]) => [k, v.default])),
+    ).toEqual({
+      name: 'John Doe',
+      age: 30,
+      score: 95.5,
+      status: 'active',
+      verified: true,
+    });
+    await t.call('test_elicitation_sep1330_enums');
+    expect(Object.keys(asked[3].requestedSchema.properties)).toEqual([
+      'untitledSingle',
+      'titledSingle',
+      'legacyEnum',
+      'untitledMulti',
+      'titledMulti',
+    ]);
+  });
+
+  it('completes the prompt arguments and the template variable', async () => {
+    expect(t.client.getServerCapabilities()?.completions).toEqual({});
+    const arg1 = await t.client.complete({
+      ref: { type: 'ref/prompt', name: 'test_prompt_with_arguments' },
+      argument: { name: 'arg1', value: 'par' },
+    });
+    expect(arg1.completion).toEqual({ values: ['paris', 'park', 'party'], total: 3, hasMore: false });
+    const arg2 = await t.client.complete({
+      ref: { type: 'ref/prompt', name: 'test_prompt_with_arguments' },
+      argument: { name: 'arg2', value: '' },
+      context: { arguments: { arg1: 'paris' } },
+    });
+    expect(arg2.completion.values).toEqual(['paris-a', 'paris-b']);
+    const id = await t.client.complete({
+      ref: { type: 'ref/resource', uri: 'test://template/{id}/data' },
+      argument: { name: 'id', value: '1' },
+    });
+    expect(id.completion.values).toEqual(['1', '10', '123']);
+  });
+
+  it('fails the elicitation and sampling tools clearly for a client without the capabilities', async () => {
+    const bare = await connect([conformanceFixtures()]);
+    const r = await bare.call('test_elicitation', { message: 'Who?' });
+    expect(r.errorCode).toBe('client_unsupported');
+    expect((await bare.call('test_sampling', { prompt: 'x' })).errorCode).toBe('client_unsupported');
+    await bare.close();
   });
 });
