@@ -1,14 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// Running the built CLI over stdio and as a one-shot command. Paths, the build check and the HTTP
+// launcher are shared with the conformance and Inspector tests (helpers/app-process.ts).
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cliPath as CLI } from './helpers/app-process.js';
 
-export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 export const KV_PLUGIN = fileURLToPath(new URL('./fixtures/kv-plugin.mjs', import.meta.url));
-
-export function requireBuiltCli(): void {
-  if (!existsSync(CLI))
-    throw new Error(`${CLI} is missing: run \`pnpm build\` first (pnpm test builds before testing)`);
-}
 
 export interface RunResult {
   code: number | null;
@@ -34,30 +30,6 @@ export function run(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
-  });
-}
-
-/** Start the CLI as a long-running server; resolves once it prints its listening URL. */
-export function startHttp(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 15_000);
-    child.stderr.on('data', (c) => {
-      stderr += c;
-      const m = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, stderr: () => stderr });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
   });
 }
 

@@ -2,11 +2,12 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KV_PLUGIN, requireBuiltCli, run, runStdio } from './cli-helpers.js';
+import { KV_PLUGIN, run, runStdio } from './cli-helpers.js';
+import { cliPath, requireBuilt } from './helpers/app-process.js';
 
 let dir: string;
 beforeAll(async () => {
-  requireBuiltCli();
+  requireBuilt(cliPath);
   dir = await mkdtemp(join(tmpdir(), 'infra-mcp-cli-'));
 });
 

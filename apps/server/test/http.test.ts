@@ -2,12 +2,13 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KV_PLUGIN, requireBuiltCli, startHttp } from './cli-helpers.js';
+import { KV_PLUGIN } from './cli-helpers.js';
+import { cleanEnv, cliPath, requireBuilt, startHttpApp } from './helpers/app-process.js';
 
 const TOKEN = 'e2e-token-0123456789abcdef';
 let dir: string;
 beforeAll(async () => {
-  requireBuiltCli();
+  requireBuilt(cliPath);
   dir = await mkdtemp(join(tmpdir(), 'infra-mcp-http-'));
 });
 
@@ -33,10 +34,13 @@ async function messages(res: Response): Promise<any[]> {
 
 describe('infra-mcp --http', () => {
   it('serves /mcp with bearer auth, exposes metrics, and stops gracefully on SIGTERM', async () => {
-    const server = await startHttp(['--http', '127.0.0.1:0', '--plugin-module', KV_PLUGIN], {
-      KV_URL: 'http://kv.local',
-      INFRA_MCP_TOKENS: `ci:${TOKEN}`,
-      INFRA_MCP_AUDIT_FILE: join(dir, 'audit.jsonl'),
+    const server = await startHttpApp(['--plugin-module', KV_PLUGIN], {
+      cwd: dir,
+      env: cleanEnv(dir, {
+        KV_URL: 'http://kv.local',
+        INFRA_MCP_TOKENS: `ci:${TOKEN}`,
+        INFRA_MCP_AUDIT_FILE: join(dir, 'audit.jsonl'),
+      }),
     });
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
 
@@ -76,7 +80,8 @@ describe('infra-mcp --http', () => {
 
   it('refuses a non-loopback address without tokens', async () => {
     await expect(
-      startHttp(['--http', '0.0.0.0:0'], { INFRA_MCP_AUDIT_FILE: join(dir, 'audit2.jsonl') }),
+      // the later --http wins over the launcher's loopback default
+      startHttpApp(['--http', '0.0.0.0:0'], { cwd: dir, env: cleanEnv(dir) }),
     ).rejects.toThrow(/without bearer tokens/);
   });
 });
