@@ -255,7 +255,7 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
       );
     }
     raw = {};
-    for (const [name, opts] of Object.entries({
+    for (const name of Object.keys({
       ...(codeInstances ?? {}),
       ...((fileInstances as object) ?? {}),
     })) {
@@ -263,7 +263,6 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
         string,
         unknown
       >;
-      void opts;
     }
     if (Object.keys(inline).length > 0) {
       throw new ConfigError(
