@@ -15,7 +15,8 @@ import { dirname, join } from 'node:path';
 import { canonicalJson, sha256 } from './hash.js';
 import type { Effect } from './plugin.js';
 
-export type Outcome = 'ok' | 'error' | 'denied' | 'dry_run';
+/** `intent`: an approved change is about to run (its outcome record follows; a crash in between shows). */
+export type Outcome = 'ok' | 'error' | 'denied' | 'dry_run' | 'intent' | 'running';
 
 /** One record per tools/call. `hash` chains to the previous record's hash (tamper-evident). */
 export interface AuditRecord {
@@ -32,6 +33,14 @@ export interface AuditRecord {
   outcome: Outcome;
   errorCode?: string;
   resultBytes: number;
+  /** Writes: `intent` before an approved change runs, `outcome` after. */
+  phase?: 'intent' | 'outcome';
+  /** Writes: the hash of the change the approval was bound to. */
+  changeHash?: string;
+  /** Writes: the plan's one-line summary. */
+  summary?: string;
+  /** What happened beyond the outcome (a ToolError's details: which objects were applied, which not). */
+  details?: unknown;
   prev: string;
   hash: string;
 }

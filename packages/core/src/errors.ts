@@ -33,6 +33,10 @@ export const ErrorCodes = {
   clientUnsupported: 'client_unsupported',
   /** The client's answer to ctx.elicit does not match the requested schema. */
   invalidClientAnswer: 'invalid_client_answer',
+  /** Too many calls at once (server-wide or for this caller); retry shortly. */
+  busy: 'busy',
+  /** Two plans of the same arguments differed: the tool's `plan` is not deterministic (a plugin bug). */
+  planNotDeterministic: 'plan_not_deterministic',
   internal: 'internal_error',
 } as const;
 

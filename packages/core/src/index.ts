@@ -1,4 +1,11 @@
-export { type ApprovalOptions, Approvals, changeHash } from './approval.js';
+export {
+  type ApprovalClaim,
+  type ApprovalOptions,
+  type ApprovalStore,
+  Approvals,
+  changeHash,
+  MemoryApprovalStore,
+} from './approval.js';
 /** Optional per-call output budget argument; add it to a tool's input to let callers raise or lower the budget. */
 export { maxBytesArg } from './args.js';
 export {
@@ -17,6 +24,8 @@ export {
   verifyAuditFile,
   verifyRecords,
 } from './audit.js';
+export { type CallLimits, PRESENTATION_ARGS } from './call.js';
+export type { CallContext, ClientRequestOptions } from './call-context.js';
 export {
   coerceEnv,
   collectSecrets,
@@ -49,6 +58,7 @@ export {
 } from './output.js';
 export {
   type Completer,
+  type CompletionContext,
   definePlugin,
   definePrompt,
   defineResource,
@@ -58,15 +68,20 @@ export {
   type HealthReport,
   isPlugin,
   isPluginFactory,
+  type Operation,
   type Plan,
   type Plugin,
   type PluginDefinition,
+  type PollOptions,
+  type PollStep,
+  type PreviewItem,
   type PromptDefinition,
   type ResourceDefinition,
   type SampleParams,
   type SampleResult,
   type SamplingContent,
   type SamplingMessage,
+  type StillRunning,
   type ToolContext,
   type ToolDefinition,
   type ToolResult,
@@ -83,14 +98,8 @@ export {
 } from './policy.js';
 export { isSecretKey, REDACTED, redact, redactString } from './redact.js';
 export { buildRegistry, MAX_TOOL_NAME, type RegisteredTool, type Registry } from './registry.js';
+export { MAX_COMPLETIONS } from './resources.js';
 export { PluginRuntime } from './runtime.js';
-export {
-  type CallContext,
-  type ClientRequestOptions,
-  type ConnectOptions,
-  type CreateServerOptions,
-  createServer,
-  InfraMcpServer,
-  MAX_COMPLETIONS,
-} from './server.js';
+export type { ConnectOptions } from './sdk.js';
+export { type CreateServerOptions, createServer, InfraMcpServer } from './server.js';
 export { serveStdio } from './stdio.js';

@@ -13,16 +13,76 @@ export interface ToolResult<O = unknown> {
   truncated?: boolean;
   /** Extra MCP content blocks (image, audio, resource) sent after the text rendering. */
   content?: Record<string, unknown>[];
+  /**
+   * Set when the answer is incomplete for a reason other than the budget, e.g. the deadline passed
+   * while reading (`ctx.deadline`): says what is missing. Core flags the result as partial instead of
+   * failing the call.
+   */
+  partial?: string;
 }
 
 /** The exact change a write tool would make, computed by `plan` without changing anything. */
-export interface Plan<P = unknown> {
-  /** Canonical description of the change. Its hash binds the approval token; keep it deterministic. */
+export interface Plan<P = unknown, H = unknown> {
+  /**
+   * Canonical description of the change (JSON data only). Its hash binds the approval token; keep it
+   * deterministic: two plans of the same arguments against the same backend state must be equal.
+   */
   change: unknown;
   /** What the user is shown (also becomes `structuredContent.preview`). */
   preview: P;
   /** Compact text of the preview. */
   text?: string;
+  /** One line saying what would change ("apply 5 objects: 2 created, 3 changed"); shown first, audited. */
+  summary?: string;
+  /**
+   * The preview as a list (one entry per object, resource or step). When the preview is over the
+   * call's budget, core shows the summary, the first items that fit, "N more" and a cursor to page
+   * the rest, and still issues the approval token.
+   */
+  items?: PreviewItem[];
+  /**
+   * Server-held state of the plan (a plan file path, the dry-run objects, the exact request): never
+   * hashed, never shown, kept in this process until the approval is used or expires. The approved
+   * call gets this plan back (with its handle) and executes exactly it; `discard` is called after.
+   */
+  handle?: H;
+}
+
+/** One entry of a long preview: a line of text (and optionally its structured form). */
+export interface PreviewItem {
+  text: string;
+  data?: unknown;
+}
+
+/** One step of `ctx.poll`: done with a value, or still going (with progress to report). */
+export type PollStep<T> =
+  | { done: true; value: T }
+  | { done: false; progress?: number; total?: number; message?: string; status?: string };
+
+/** A long operation that may outlive the call: how the caller polls it later. */
+export interface Operation {
+  /** The backend's id of the operation (a task UPID, a rollout, a job id). */
+  id: string;
+  /** The tool call that reports its state later: `{ tool: 'proxmox_task', arguments: { upid } }`. */
+  poll: { tool: string; arguments: Record<string, unknown> };
+}
+
+export interface PollOptions {
+  /** Time between checks (ms). */
+  intervalMs: number;
+  /** The operation being waited for; returned to the caller when the call's time runs out. */
+  operation: Operation;
+}
+
+/** The standard answer for an operation still running when the call's time ran out. */
+export interface StillRunning extends Operation {
+  status: 'running';
+  /** The backend's last reported state ("stopping", "50% copied"). */
+  message?: string;
+  progress?: number;
+  total?: number;
+  /** Seconds the call waited. */
+  waitedSeconds: number;
 }
 
 /**
@@ -30,10 +90,19 @@ export interface Plan<P = unknown> {
  * the values that fit what the user typed so far. `context.arguments` holds the other arguments
  * already filled in. Core sends at most 100 values and reports the total.
  */
-export type Completer = (
+export type Completer<C = any> = (
   value: string,
   context: { arguments?: Record<string, string> },
+  /** The plugin client of the instance named in `arguments.instance` (or the default), to ask the backend. */
+  ctx: CompletionContext<C>,
 ) => string[] | Promise<string[]>;
+
+/** What a completer gets to ask the backend: the client, its instance, and a signal for the timeout. */
+export interface CompletionContext<C = any> {
+  client: C;
+  instance: string;
+  signal: AbortSignal;
+}
 
 /** The user's answer to `ctx.elicit`. `content` (when accepted) matches the requested schema. */
 export interface ElicitResult {
@@ -87,8 +156,23 @@ export interface ToolContext<C = unknown> {
   client: C;
   /** Name of the selected instance. */
   instance: string;
-  /** Aborted on client cancellation (`notifications/cancelled`) and on the tool's timeout. */
+  /**
+   * Aborted on client cancellation (`notifications/cancelled`). For reads and plans, also at the
+   * tool's timeout. An approved write's signal is cancel-only: it is not aborted at the timeout (a
+   * change is not abandoned half-way); it watches `deadline` instead and reports what is still running.
+   */
   signal: AbortSignal;
+  /**
+   * When this call's time runs out (epoch ms). Reads: a little before the hard timeout, so a tool can
+   * stop and return what it has with `partial` set. Writes: when `poll` stops waiting.
+   */
+  deadline: number;
+  /**
+   * Wait for a long operation: calls `check` every `intervalMs` until it is done, reporting each step as
+   * progress. When the deadline passes first (or the client cancels), core ends the call with the
+   * standard "still running" answer naming `operation` (its id and the tool call to poll it with).
+   */
+  poll<T>(check: () => Promise<PollStep<T>>, options: PollOptions): Promise<T>;
   /** Sends `notifications/progress` when the caller asked for progress; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Logs to stderr and to the client (MCP logging). Never stdout. */
@@ -137,10 +221,23 @@ export interface ToolDefinition<
   /** Per-tool timeout in ms (default from server options). */
   timeoutMs?: number;
   /**
+   * Arguments that change how the answer is shown, not what is done; left out of the change hash (so
+   * raising `maxBytes` to read a long preview keeps its token). Always: maxBytes, cursor, format.
+   */
+  presentation?: readonly string[];
+  /**
    * Write/destructive tools: compute the exact change without making it (server-side dry run,
    * plan file, exact request). Required for effect !== 'read'.
    */
   plan?: (args: z.infer<I>, ctx: ToolContext<C>) => Promise<Plan<z.infer<P>>>;
+  /**
+   * Write tools with a plan `handle`: check that the world has not moved since the plan (resourceVersion,
+   * plan-file hash, VM state) before the approved plan runs. Throw a ToolError (`stale_plan`) when it has.
+   * Without a held handle (after a restart, on another replica), core re-plans and compares hashes instead.
+   */
+  verify?: (args: z.infer<I>, ctx: ToolContext<C>, plan: Plan<z.infer<P>>) => Promise<void>;
+  /** Release a plan's handle (delete the plan file): called when its approval is used or expires. */
+  discard?: (handle: any) => Promise<void> | void;
   /** Schema of the plan preview (write tools). */
   preview?: P;
   /** Read tools: do it. Write tools: execute the approved plan (passed as third argument). */
@@ -162,10 +259,10 @@ export interface ResourceDefinition<C = any> {
     ctx: ToolContext<C>,
   ) => Promise<{ text?: string; blob?: string; mimeType?: string }[]>;
   /** Completers for template variables (`completion/complete` with a `ref/resource` to `template`), by variable name. */
-  complete?: Record<string, Completer>;
+  complete?: Record<string, Completer<C>>;
 }
 
-export interface PromptDefinition {
+export interface PromptDefinition<C = any> {
   name: string;
   title?: string;
   description: string;
@@ -178,7 +275,7 @@ export interface PromptDefinition {
     | { role: 'user' | 'assistant'; content: Record<string, unknown> }
   )[];
   /** Completers for arguments (`completion/complete` with a `ref/prompt`), by argument name. */
-  complete?: Record<string, Completer>;
+  complete?: Record<string, Completer<C>>;
 }
 
 export interface HealthReport {
@@ -206,7 +303,7 @@ export interface PluginDefinition<S extends z.ZodObject = z.ZodObject, C = any> 
   health?: (client: C, config: z.infer<S>) => Promise<HealthReport>;
   tools: ToolDefinition<any, any, C, any>[];
   resources?: ResourceDefinition<C>[];
-  prompts?: PromptDefinition[];
+  prompts?: PromptDefinition<C>[];
   /** Whether this plugin has anything to serve with this config (e.g. no URL configured -> false). */
   isConfigured?: (config: z.infer<S>) => boolean;
 }
@@ -243,7 +340,7 @@ export function defineResource<C = any>(resource: ResourceDefinition<C>): Resour
 }
 
 /** Declare a prompt; typed helper. */
-export function definePrompt(prompt: PromptDefinition): PromptDefinition {
+export function definePrompt<C = any>(prompt: PromptDefinition<C>): PromptDefinition<C> {
   return prompt;
 }
 

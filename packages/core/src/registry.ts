@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxBytesArg } from './args.js';
 import type { Effect, PromptDefinition, ResourceDefinition, ToolDefinition } from './plugin.js';
 import { isListed, type Policy } from './policy.js';
 import type { PluginRuntime } from './runtime.js';
@@ -101,10 +102,33 @@ function writeOutput(def: ToolDefinition): z.ZodObject {
     dryRun: z.boolean(),
     approval: z.string().optional(),
     expiresAt: z.string().optional(),
+    summary: z.string().optional(),
     preview: (def.preview ?? z.unknown()).optional(),
+    previewPage: previewPageSchema.optional(),
     result: def.output.optional(),
+    operation: operationSchema.optional(),
   });
 }
+
+/** A page of a preview too long for the budget (the approval token still covers the whole change). */
+const previewPageSchema = z.object({
+  offset: z.number(),
+  total: z.number(),
+  items: z.array(z.unknown()),
+  more: z.number(),
+  cursor: z.string().optional(),
+});
+
+/** An approved change still running when the call's time ran out, and how to poll it. */
+const operationSchema = z.object({
+  id: z.string(),
+  status: z.literal('running'),
+  poll: z.object({ tool: z.string(), arguments: z.record(z.string(), z.unknown()) }),
+  message: z.string().optional(),
+  progress: z.number().optional(),
+  total: z.number().optional(),
+  waitedSeconds: z.number(),
+});
 
 function annotations(def: ToolDefinition): Record<string, unknown> {
   return {
@@ -154,10 +178,17 @@ export function buildRegistry(runtimes: PluginRuntime[], policy: Policy): Regist
           .describe(`Backend instance (default ${runtime.defaultInstance})`);
       }
       if (def.effect !== 'read') {
+        for (const reserved of ['approval', 'cursor'])
+          if (reserved in def.input.shape)
+            throw new Error(
+              `tool "${name}" (plugin ${plugin.id}) defines the argument "${reserved}", which core adds to every write tool; rename it`,
+            );
         extra.approval = z
           .string()
           .optional()
           .describe('Approval token from the dry run; omit to preview the change');
+        extra.cursor = z.string().optional().describe('Next page of a long preview (from the dry run)');
+        if (!('maxBytes' in def.input.shape)) extra.maxBytes = maxBytesArg;
       }
       const args = def.input.extend(extra).strict();
       const output = def.effect === 'read' ? def.output : writeOutput(def);

@@ -29,9 +29,10 @@ describe('two-phase writes', () => {
     const done = await t.call('kv_set', { key: 'a', value: '2', approval: dry.structured.approval });
     expect(done.structured).toEqual({ dryRun: false, result: { key: 'a', old: '1', value: '2' } });
     expect((await store(t)).values.get('a')).toBe('2');
-    expect(t.audit.records.map((r) => [r.outcome, r.dryRun])).toEqual([
-      ['dry_run', true],
-      ['ok', false],
+    expect(t.audit.records.map((r) => [r.outcome, r.dryRun, r.phase])).toEqual([
+      ['dry_run', true, undefined],
+      ['intent', false, 'intent'],
+      ['ok', false, 'outcome'],
     ]);
     await t.close();
   });
@@ -57,7 +58,10 @@ describe('two-phase writes', () => {
   });
 
   it('refuses tampered, foreign and expired tokens', async () => {
-    const t = await connect([kv({ url: 'http://kv.local' })], { approvals: { ttlSeconds: 1 } });
+    let clock = Date.now();
+    const t = await connect([kv({ url: 'http://kv.local' })], {
+      approvals: { ttlSeconds: 60, now: () => clock },
+    });
     const dry = await t.call('kv_set', { key: 'a', value: '2' });
     const token: string = dry.structured.approval;
     const tampered = `${token.slice(0, -2)}${token.endsWith('A') ? 'B' : 'A'}A`;
@@ -71,7 +75,7 @@ describe('two-phase writes', () => {
     const del = await t.call('kv_delete', { key: 'a', approval: token });
     expect(del.errorCode).toBe('approval_invalid');
     expect(del.text).toMatch(/issued for kv_set/);
-    await new Promise((r) => setTimeout(r, 1100));
+    clock += 61_000;
     expect((await t.call('kv_set', { key: 'a', value: '2', approval: token })).errorCode).toBe(
       'approval_expired',
     );

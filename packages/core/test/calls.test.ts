@@ -102,7 +102,9 @@ describe('tools/call', () => {
 
   it('refuses structured answers over the budget instead of flooding the context', async () => {
     const t = await connect([kv({ url: 'http://kv.local' })], { maxBytes: 300 });
-    const r = await t.call('kv_set', { key: 'k', value: 'x'.repeat(400) });
+    const store = (await t.server.registry.runtimes[0]!.client('default')) as { values: Map<string, string> };
+    store.values.set('k', 'x'.repeat(400));
+    const r = await t.call('kv_get', { key: 'k' });
     expect(r.errorCode).toBe('over_budget');
     expect(r.text).toMatch(/over the 300-byte budget/);
     await t.close();

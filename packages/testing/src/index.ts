@@ -72,6 +72,8 @@ export async function connect(
     ? createServer({
         env: {},
         logger: quietLogger,
+        // a write tool whose plan is not deterministic fails its tests, not its first user
+        checkPlans: true,
         ...options,
         plugins: pluginsOrServer,
         audit: options.audit ?? [audit],

@@ -1,0 +1,27 @@
+import type { LogLevel } from './log.js';
+import type { ElicitResult, SampleParams, SampleResult } from './plugin.js';
+
+/** Who is calling (HTTP bearer token name) and the SDK's per-request handles. */
+export interface CallContext {
+  caller?: string;
+  signal?: AbortSignal;
+  progressToken?: string | number;
+  sendNotification?: (n: { method: string; params: Record<string, unknown> }) => Promise<void>;
+  logLevel?: LogLevel;
+  /** Ask the human to approve a write (`approvals.mode: 'elicit'`); only where the client declared elicitation. */
+  elicit?: (message: string) => Promise<boolean>;
+  /** Tool-initiated elicitation (`ctx.elicit`), sent as part of this request. */
+  elicitInput?: (
+    message: string,
+    requestedSchema: object,
+    options: ClientRequestOptions,
+  ) => Promise<ElicitResult>;
+  /** Tool-initiated sampling (`ctx.sample`), sent as part of this request. */
+  createMessage?: (params: SampleParams, options: ClientRequestOptions) => Promise<SampleResult>;
+}
+
+/** How long a server->client request may wait (the tool's own timeout) and what cancels it. */
+export interface ClientRequestOptions {
+  signal: AbortSignal;
+  timeoutMs: number;
+}
