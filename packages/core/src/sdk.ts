@@ -1,5 +1,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { Protocol, type RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  type CallToolRequest,
   CallToolRequestSchema,
   CompleteRequestSchema,
   CreateMessageResultSchema,
@@ -12,6 +14,8 @@ import {
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
+  type ServerNotification,
+  type ServerRequest,
   SetLevelRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
@@ -86,9 +90,12 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
     return {};
   });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: registry.toolList as any }));
-  server.setRequestHandler(
+  // Registered on Protocol, past Server's own tools/call wrapper, which answers non-object arguments
+  // with a raw schema dump before any handler runs; our results are CallToolResults either way.
+  Protocol.prototype.setRequestHandler.call(
+    server,
     LenientCallToolRequestSchema as unknown as typeof CallToolRequestSchema,
-    async (req, extra) => {
+    (async (req: CallToolRequest, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
       const declared = server.getClientCapabilities();
       // known from this connection's initialize; over stateless HTTP that went to another request
       const known = declared !== undefined || !options.stateless;
@@ -152,7 +159,7 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
         elicitInput: (known ? declared?.elicitation?.form : true) ? elicitInput : undefined,
         createMessage: (known ? declared?.sampling : true) ? createMessage : undefined,
       }) as Promise<any>;
-    },
+    }) as never,
   );
   if (hasResources) {
     server.setRequestHandler(ListResourcesRequestSchema, async () => ({
