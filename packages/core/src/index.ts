@@ -67,6 +67,7 @@ export {
   type SampleResult,
   type SamplingContent,
   type SamplingMessage,
+  type SetupContext,
   type ToolContext,
   type ToolDefinition,
   type ToolResult,
@@ -81,7 +82,7 @@ export {
   type PolicyRules,
   policyRulesSchema,
 } from './policy.js';
-export { isSecretKey, REDACTED, redact, redactString } from './redact.js';
+export { isSecretKey, REDACTED, redact, redactString, redactThenCut } from './redact.js';
 export { buildRegistry, MAX_TOOL_NAME, type RegisteredTool, type Registry } from './registry.js';
 export { PluginRuntime } from './runtime.js';
 export {
