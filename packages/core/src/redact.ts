@@ -3,23 +3,34 @@ export const REDACTED = '[REDACTED]';
 const SECRET_KEY =
   /(pass(word|wd|phrase)?|secret|token|api[-_]?key|auth(orization)?|credential|private[-_]?key|cookie|session[-_]?key|access[-_]?key|signature|x-amz-security-token|client[-_]?key)$/i;
 
-const PATTERNS: [RegExp, (m: string, ...g: string[]) => string][] = [
+/** [pattern, replacement, a literal every match contains (a cheap test before the regex runs)] */
+const PATTERNS: [RegExp, (m: string, ...g: string[]) => string, string[]][] = [
   // scheme://user:password@host
   [
     /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+):([^/\s@]+)@/gi,
     (_m, scheme, user) => `${scheme}${user}:${REDACTED}@`,
+    ['://'],
   ],
   // token-like query parameters
   [
     /([?&](?:access_token|token|api[-_]?key|apikey|password|secret|sig|signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=)[^&\s#"']+/gi,
     (_m, key) => `${key}${REDACTED}`,
+    ['='],
   ],
   // Authorization header values
-  [/\b(Bearer|Basic|AWS4-HMAC-SHA256)\s+[A-Za-z0-9._~+/=,:-]{8,}/g, (_m, kind) => `${kind} ${REDACTED}`],
+  [
+    /\b(Bearer|Basic|AWS4-HMAC-SHA256)\s+[A-Za-z0-9._~+/=,:-]{8,}/g,
+    (_m, kind) => `${kind} ${REDACTED}`,
+    ['Bearer', 'Basic', 'AWS4-HMAC-SHA256'],
+  ],
   // AWS access key ids
-  [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, () => REDACTED],
+  [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, () => REDACTED, ['AKIA', 'ASIA']],
   // PEM private keys
-  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, () => REDACTED],
+  [
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+    () => REDACTED,
+    ['-----BEGIN'],
+  ],
 ];
 
 /** Shortest literal secret that is replaced (shorter values would redact ordinary words). */
@@ -28,7 +39,8 @@ export const MIN_SECRET_LENGTH = 4;
 /** Redact credential-looking substrings of a string (URL userinfo, token query params, bearer values, keys). */
 export function redactString(value: string): string {
   let out = value;
-  for (const [re, fn] of PATTERNS) out = out.replace(re, fn as (m: string, ...a: any[]) => string);
+  for (const [re, fn, needles] of PATTERNS)
+    if (needles.some((n) => out.includes(n))) out = out.replace(re, fn as (m: string, ...a: any[]) => string);
   return out;
 }
 
