@@ -94,7 +94,9 @@ beforeAll(async () => {
           warnings: [`${'w'.repeat(300)} ${echo}`],
           data: {
             resultType: 'vector',
-            result: [{ metric: { __name__: 'up', echo, auth: String(req.headers.authorization) }, value: [1, '1'] }],
+            result: [
+              { metric: { __name__: 'up', echo, auth: String(req.headers.authorization) }, value: [1, '1'] },
+            ],
           },
         });
       if (/\/api\/v1\/label\/[^/]+\/values$/.test(path))

@@ -145,7 +145,10 @@ interface RulesHolder {
  * text that repeats them later (a rendering, an error) is scrubbed too. The list is live: values
  * pushed after creation (learned at setup) count from then on.
  */
-export function secretList(values: Iterable<string> = [], paths: readonly (string | PathRule)[] = []): string[] {
+export function secretList(
+  values: Iterable<string> = [],
+  paths: readonly (string | PathRule)[] = [],
+): string[] {
   const list = [...values] as string[] & RulesHolder;
   const compiled = paths.map((p) => (typeof p === 'string' ? compilePath(p) : p));
   if (compiled.length > 0) Object.defineProperty(list, RULES, { value: { paths: compiled, learned: 0 } });

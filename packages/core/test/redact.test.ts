@@ -4,8 +4,8 @@
  * paths such as a Secret's `data` or an env entry named *PASSWORD*) on every path core scrubs.
  */
 import { connect } from '@infra-mcp/testing';
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   ConfigError,
   definePlugin,
@@ -20,7 +20,8 @@ import {
 import { compilePath, secretList } from '../src/redact.js';
 
 const hasWindow = (text: string, secretValue: string) => {
-  for (let i = 0; i + 8 <= secretValue.length; i++) if (text.includes(secretValue.slice(i, i + 8))) return true;
+  for (let i = 0; i + 8 <= secretValue.length; i++)
+    if (text.includes(secretValue.slice(i, i + 8))) return true;
   return false;
 };
 
@@ -32,7 +33,10 @@ const urlPlugin = definePlugin({
   config: z.object({
     url: z.string().url(),
     headers: z.record(z.string(), secret(z.string())).default({}),
-    basicAuth: z.object({ username: z.string(), password: secret(z.string()) }).strict().optional(),
+    basicAuth: z
+      .object({ username: z.string(), password: secret(z.string()) })
+      .strict()
+      .optional(),
   }),
   env: { WEB_PASSWORD: 'basicAuth.password' },
   setup: async () => ({}),
@@ -101,8 +105,9 @@ describe('config errors', () => {
     }
     expect(message).toMatch(/basicAuth\.password.*expected string, got number \(value hidden/);
     expect(message).not.toContain('8675309123');
-    expect(() => resolvePluginConfig(urlPlugin(), { file: { url: 'http://x.local/', headers: { k: 12345678 } } }))
-      .toThrow(/value hidden/);
+    expect(() =>
+      resolvePluginConfig(urlPlugin(), { file: { url: 'http://x.local/', headers: { k: 12345678 } } }),
+    ).toThrow(/value hidden/);
   });
 
   it('nor from an env variable', () => {
@@ -159,7 +164,9 @@ describe('redaction paths', () => {
   });
 
   it('an unreadable path is an error naming it', () => {
-    expect(() => compilePath('env[name=PASSWORD].value')).toThrow(/env\[name=PASSWORD\]\.value.*not readable/);
+    expect(() => compilePath('env[name=PASSWORD].value')).toThrow(
+      /env\[name=PASSWORD\]\.value.*not readable/,
+    );
     expect(() => compilePath('a..b')).toThrow(/not readable/);
   });
 });
@@ -190,7 +197,10 @@ describe('a plugin redaction hook on every path', () => {
         run: async ({ what }, ctx) => {
           if (what === 'error')
             throw new ToolError('boom', 'backend said learned-at-setup-7f3a9 and cfgtoken-11223344', 'none');
-          if (what === 'log') ctx.log.info('using learned-at-setup-7f3a9', { env: [{ name: 'DB_PASSWORD', value: 'pw-from-log-data' }] });
+          if (what === 'log')
+            ctx.log.info('using learned-at-setup-7f3a9', {
+              env: [{ name: 'DB_PASSWORD', value: 'pw-from-log-data' }],
+            });
           return {
             data: {
               secret: { data: { password: 'c3VwZXItc2VjcmV0LXZhbHVl' } },

@@ -55,7 +55,9 @@ export const configSchema = z.object({
     .int()
     .positive()
     .default(16)
-    .describe('Requests in flight to this instance at once; more wait, and beyond 4x that are refused as busy'),
+    .describe(
+      'Requests in flight to this instance at once; more wait, and beyond 4x that are refused as busy',
+    ),
   maxSeries: z
     .number()
     .int()
