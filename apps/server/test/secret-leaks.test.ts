@@ -104,7 +104,9 @@ beforeAll(async () => {
       if (path.endsWith('/api/v1/series'))
         return json(400, { status: 'error', errorType: 'bad_data', error: `cannot parse ${echo}` });
       // an error body whose 200-character snippet is cut in the middle of the credential
-      const auth = String(req.headers.authorization ?? '').replace(/^\S+\s+/, '');
+      const auth = String(req.headers.authorization ?? '')
+        .replace(/^\S+\s+/, '')
+        .replace(/^Credential=/, '');
       res.writeHead(401, { 'content-type': 'text/plain' });
       res.end(`${'x'.repeat(190)}${auth} ${echo}`);
     });
@@ -137,7 +139,7 @@ beforeAll(async () => {
         headers: { X-Auth-Key: ${X_AUTH_KEY}, Ocp-Apim-Subscription-Key: ${OCP_KEY} }
       sigv4:
         url: "${base}"
-        sigv4: { region: us-east-1, accessKeyId: ${ACCESS_KEY_ID}, secretAccessKey: ${SECRET_ACCESS_KEY} }
+        sigv4: { region: us-east-1, accessKeyId: ${ACCESS_KEY_ID}, secretAccessKey: ${SECRET_ACCESS_KEY}, controlPlaneUrl: "${base}" }
 `,
   );
 });
@@ -174,6 +176,8 @@ describe('no configured secret leaks, whole or in part', () => {
       { name: 'prometheus_labels', arguments: { instance } },
       { name: 'prometheus_series', arguments: { instance, match: ['up'] } },
     ]);
+    // the AMP control plane (the same fake) answers 401 with the signed credential in its body
+    calls.push({ name: 'prometheus_workspaces', arguments: { instance: 'sigv4' } } as never);
     const r = await runStdio(
       ['--config', configPath],
       calls.map((params) => ({ method: 'tools/call', params })),
@@ -185,7 +189,7 @@ describe('no configured secret leaks, whole or in part', () => {
     const sent = seen.join('\n');
     for (const s of [BEARER, FILE_TOKEN, X_AUTH_KEY, OCP_KEY, ACCESS_KEY_ID, FORMS['basic base64']!])
       expect(sent).toContain(s);
-    expect(results.filter((x) => x?.isError).length).toBe(INSTANCES.length * 2);
+    expect(results.filter((x) => x?.isError).length).toBe(INSTANCES.length * 2 + 1);
     expect(results.filter((x) => x && !x.isError).length).toBe(INSTANCES.length * 3);
     expect(JSON.stringify(results)).toContain('[REDACTED]');
     const audit = await readFile(auditPath, 'utf8');

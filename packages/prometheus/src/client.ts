@@ -145,6 +145,9 @@ export class PrometheusClient {
     this.agent.destroy();
   }
 
+  /** Backend text scrubbed of this plugin's secrets (known values, then credential patterns). */
+  readonly redact = (text: string): string => this.redactText(text);
+
   /** Call a Prometheus HTTP API path (relative to the base URL, e.g. "api/v1/query") and unwrap its envelope. */
   async api<T>(path: string, params: Params = [], options: RequestOptions = {}): Promise<ApiResult<T>> {
     const raw = await this.request(path, params, options);
