@@ -23,7 +23,7 @@ export const PRESENTATION_ARGS = ['maxBytes', 'cursor', 'format'] as const;
 export interface CallLimits {
   /** Calls running at once in this server (default 64). */
   concurrent?: number;
-  /** Calls running at once per caller (default 16; callers are HTTP token names, or one anonymous caller). */
+  /** Calls running at once per identified caller (HTTP token name; default 16). stdio has one caller: only `concurrent` applies. */
   perCaller?: number;
 }
 
@@ -79,7 +79,7 @@ export class CallPipeline {
     const limits = this.o.limits ?? {};
     if (
       this.running >= (limits.concurrent ?? 64) ||
-      (this.perCaller.get(caller) ?? 0) >= (limits.perCaller ?? 16)
+      (call.caller !== undefined && (this.perCaller.get(caller) ?? 0) >= (limits.perCaller ?? 16))
     ) {
       const err = new ToolError(
         ErrorCodes.busy,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import type { Plugin } from './plugin.js';
 import { type PolicyRules, policyRulesSchema } from './policy.js';
-import { isSecretKey } from './redact.js';
+import { addSecret, isSecretKey, REDACTED, secretList } from './redact.js';
 
 /** Mark a config option as a secret: redacted by `infra-mcp config`, in logs, errors and audit. */
 export function secret<T extends z.ZodType>(schema: T): T {
@@ -44,8 +44,10 @@ function fieldAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | u
 }
 
 /**
- * Literal secret values in a parsed config, to scrub from any text: options marked `secret()`,
- * values under credential-looking keys at any depth (headers: { X-Api-Key: ... }), URL passwords.
+ * Literal secret values in a parsed config, to scrub from any text: options marked `secret()` (also
+ * as values of a record, e.g. every header value), values under credential-looking keys at any depth
+ * (headers: { X-Api-Key: ... }), URL passwords (as written and decoded), and the base64
+ * `user:password` form of basic credentials (a backend may echo it without the `Basic ` prefix).
  */
 export function collectSecrets(
   schema: z.ZodType | undefined,
@@ -55,9 +57,12 @@ export function collectSecrets(
 ): string[] {
   const s = schema ? unwrap(schema) : undefined;
   if (typeof value === 'string') {
-    if ((schema && metaOf(schema)?.secret) || (key && isSecretKey(key))) out.push(value);
-    const password = urlPassword(value);
-    if (password) out.push(password);
+    if ((schema && metaOf(schema)?.secret) || (key && isSecretKey(key))) addSecret(out, value);
+    for (const v of urlCredentials(value)) addSecret(out, v);
+    return out;
+  }
+  if (typeof value === 'number' && ((schema && metaOf(schema)?.secret) || (key && isSecretKey(key)))) {
+    addSecret(out, String(value));
     return out;
   }
   if (Array.isArray(value)) {
@@ -68,30 +73,67 @@ export function collectSecrets(
     const shape = s?._zod?.def?.type === 'object' ? s._zod.def.shape : undefined;
     const valueType = s?._zod?.def?.type === 'record' ? s._zod.def.valueType : undefined;
     for (const [k, v] of Object.entries(value)) collectSecrets(shape?.[k] ?? valueType, v, out, k);
+    const { username, password } = value as { username?: unknown; password?: unknown };
+    if (typeof username === 'string' && typeof password === 'string' && password !== '')
+      addSecret(out, basicForm(username, password));
   }
   return out;
 }
 
-function urlPassword(value: string): string | undefined {
-  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return undefined;
+/** base64 of `user:password`, what an Authorization: Basic header carries. */
+export function basicForm(username: string, password: string): string {
+  return Buffer.from(`${username}:${password}`).toString('base64');
+}
+
+/** The password of a URL with userinfo (as written and decoded) and its basic-auth form. */
+function urlCredentials(value: string): string[] {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*:[^/\s]*@/i.test(value)) return [];
   try {
-    return decodeURIComponent(new URL(value).password) || undefined;
+    const url = new URL(value);
+    if (!url.password) return [];
+    const user = safeDecode(url.username);
+    const password = safeDecode(url.password);
+    return [url.password, password, basicForm(user, password)];
   } catch {
-    return undefined;
+    // not a URL the client could use either; the raw text between ':' and the last '@'
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:(.*)@[^@]*$/i.exec(value);
+    return m?.[1] ? [m[1]] : [];
   }
 }
 
-/** Copy of a parsed config with options marked secret replaced by "[REDACTED]". */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Whether the option at `path` holds a secret: marked `secret()` or named like a credential. */
+function isSecretOption(schema: z.ZodType, path: readonly PropertyKey[]): boolean {
+  const field = fieldAt(schema, path);
+  if (field && metaOf(field)?.secret) return true;
+  return path.some((k) => typeof k === 'string' && isSecretKey(k));
+}
+
+/** Copy of a parsed config with options marked secret (and secret record values) replaced by "[REDACTED]". */
 export function redactConfig(schema: z.ZodType, value: unknown): unknown {
-  if (metaOf(schema)?.secret && value !== undefined) return '[REDACTED]';
+  if (metaOf(schema)?.secret && value !== undefined) return REDACTED;
   const s = unwrap(schema);
-  if (s?._zod?.def?.type === 'object' && value && typeof value === 'object') {
+  const type = s?._zod?.def?.type;
+  if (type === 'object' && value && typeof value === 'object') {
     const out: Record<string, unknown> = { ...(value as object) };
     for (const [k, field] of Object.entries(s._zod.def.shape)) {
       if (k in out) out[k] = redactConfig(field as z.ZodType, out[k]);
     }
     return out;
   }
+  if (type === 'record' && value && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, redactConfig(s._zod.def.valueType, v)]),
+    );
+  }
+  if (type === 'array' && Array.isArray(value)) return value.map((v) => redactConfig(s._zod.def.element, v));
   return value;
 }
 
@@ -131,15 +173,23 @@ export function formatIssues(source: string, prefix: string, schema: z.ZodType, 
     const field = fieldAt(schema, issue.path);
     const ex = exampleFor(field);
     let what: string = issue.message;
+    const hide = isSecretOption(schema, issue.path) || isSecretKey(prefix.split('.').pop() ?? '');
     if (issue.code === 'invalid_type') {
       what =
         issue.input === undefined
           ? `required option is missing (expected ${issue.expected})`
-          : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
+          : `expected ${issue.expected}, got ${hide ? `${describeType(issue.input)} (value hidden: a secret option)` : describeValue(issue.input)}`;
+    } else if (hide && 'input' in issue && issue.input !== undefined) {
+      // messages of custom checks may quote the value
+      what = `${what.split(String(issue.input)).join(REDACTED)} (value hidden: a secret option)`;
     }
     return `${source}: "${path || '(root)'}": ${what}${ex ? `; example: ${path.split('.').pop()}: ${ex}` : ''}`;
   });
   return lines.join('\n');
+}
+
+function describeType(v: unknown): string {
+  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
 }
 
 function describeValue(v: unknown): string {
@@ -204,7 +254,10 @@ export interface ResolvedPluginConfig {
   /** Instance name -> parsed options. The first is the default. */
   instances: Record<string, Record<string, unknown>>;
   policy: PolicyRules & { instances?: Record<string, PolicyRules> };
-  /** Literal secret values to scrub from any text. */
+  /**
+   * Literal secret values to scrub from any text; carries the plugin's redaction paths (see
+   * `secretList`), and grows when setup learns a secret (`ctx.secret`).
+   */
   secrets: string[];
 }
 
@@ -296,7 +349,7 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
   }
 
   const instances: Record<string, Record<string, unknown>> = {};
-  const secrets: string[] = [];
+  const secrets = secretList([], plugin.redact?.paths ?? []);
   const strict = (plugin.config as z.ZodObject).strict();
   for (const [name, options] of Object.entries(raw)) {
     if (!INSTANCE_NAME.test(name)) {
@@ -312,6 +365,7 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
     }
     instances[name] = parsed.data as Record<string, unknown>;
     collectSecrets(plugin.config, parsed.data, secrets);
+    for (const v of plugin.redact?.values?.(parsed.data as never) ?? []) addSecret(secrets, v);
   }
 
   const policyParsed = pluginPolicySchema.safeParse(policy ?? {}, { reportInput: true });

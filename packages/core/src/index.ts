@@ -81,6 +81,7 @@ export {
   type SampleResult,
   type SamplingContent,
   type SamplingMessage,
+  type SetupContext,
   type StillRunning,
   type ToolContext,
   type ToolDefinition,
@@ -96,7 +97,7 @@ export {
   type PolicyRules,
   policyRulesSchema,
 } from './policy.js';
-export { isSecretKey, REDACTED, redact, redactString } from './redact.js';
+export { isSecretKey, REDACTED, redact, redactString, redactThenCut } from './redact.js';
 export { buildRegistry, MAX_TOOL_NAME, type RegisteredTool, type Registry } from './registry.js';
 export { MAX_COMPLETIONS } from './resources.js';
 export { PluginRuntime } from './runtime.js';

@@ -285,6 +285,23 @@ export interface HealthReport {
   details?: Record<string, unknown>;
 }
 
+/** What `setup` gets besides the instance's options. */
+export interface SetupContext {
+  instance: string;
+  /** Log lines are scrubbed of this plugin's secrets. */
+  log: Logger;
+  /**
+   * Add a secret learned at setup or later (a token read from a file, a kubeconfig credential): it is
+   * scrubbed from results, errors, logs and audit from then on. Values under 4 characters are ignored.
+   */
+  secret(value: string | undefined): void;
+  /**
+   * Redact text the way core redacts results (known secrets, then credential patterns). Use it before
+   * cutting backend text to a snippet: a cut secret can no longer be recognised.
+   */
+  redact(text: string): string;
+}
+
 export interface PluginDefinition<S extends z.ZodObject = z.ZodObject, C = any> {
   /** Tool prefix. [a-z0-9-]. */
   id: string;
@@ -298,12 +315,25 @@ export interface PluginDefinition<S extends z.ZodObject = z.ZodObject, C = any> 
   /** Several named backends (prod, staging): tools get an `instance` argument. */
   instances?: boolean;
   /** Create the client for one instance. Lazy: first use only; cached; disposed on shutdown. */
-  setup: (config: z.infer<S>, ctx: { instance: string; log: Logger }) => Promise<C>;
+  setup: (config: z.infer<S>, ctx: SetupContext) => Promise<C>;
   dispose?: (client: C) => Promise<void> | void;
   health?: (client: C, config: z.infer<S>) => Promise<HealthReport>;
   tools: ToolDefinition<any, any, C, any>[];
   resources?: ResourceDefinition<C>[];
   prompts?: PromptDefinition<C>[];
+  /**
+   * Secrets this plugin knows about beyond its `secret()` options, redacted on every path core
+   * scrubs (results, previews, errors, log messages, audit records, completions):
+   * - `values(config)`: literal values derived from an instance's config (computed at start);
+   *   values learned at setup (a token read from a file) go through `ctx.secret(value)` instead.
+   * - `paths`: where secrets sit in the plugin's values, matched at any depth: `data.*` (every
+   *   value of a Secret's `data`), `env[name=/PASSWORD|TOKEN/i].value` (the value of an env entry
+   *   whose name matches). Values found there are also scrubbed from text from then on.
+   */
+  redact?: {
+    values?: (config: z.infer<S>) => Iterable<string | undefined>;
+    paths?: string[];
+  };
   /** Whether this plugin has anything to serve with this config (e.g. no URL configured -> false). */
   isConfigured?: (config: z.infer<S>) => boolean;
 }

@@ -6,8 +6,8 @@ import {
 } from './config.js';
 import { ErrorCodes, isToolError, ToolError } from './errors.js';
 import type { Logger } from './log.js';
-import type { HealthReport, Plugin } from './plugin.js';
-import { redactString } from './redact.js';
+import type { HealthReport, Plugin, SetupContext } from './plugin.js';
+import { addSecret, redact, scrubText } from './redact.js';
 
 /** One enabled plugin with its resolved config and lazily created clients (one per instance). */
 export class PluginRuntime {
@@ -47,7 +47,13 @@ export class PluginRuntime {
     let pending = this.clients.get(instance);
     if (!pending) {
       const options = this.config.instances[instance]!;
-      pending = this.plugin.setup(options as never, { instance, log: this.log }).catch((err) => {
+      const ctx: SetupContext = {
+        instance,
+        log: this.scrubbedLog,
+        secret: (value) => addSecret(this.config.secrets, value),
+        redact: (text) => this.scrub(text),
+      };
+      pending = this.plugin.setup(options as never, ctx).catch((err) => {
         this.clients.delete(instance);
         throw isToolError(err)
           ? err
@@ -67,7 +73,11 @@ export class PluginRuntime {
       const client = await this.client(instance);
       if (!this.plugin.health) return { ok: true, message: 'configured (no health check)' };
       const report = await this.plugin.health(client as never, this.config.instances[instance] as never);
-      return { ...report, message: this.scrub(report.message) };
+      return {
+        ...report,
+        message: this.scrub(report.message),
+        ...(report.details ? { details: redact(report.details, this.config.secrets) } : {}),
+      };
     } catch (err) {
       return { ok: false, message: this.scrub((err as Error).message) };
     }
@@ -80,11 +90,22 @@ export class PluginRuntime {
     );
   }
 
+  /** Text scrubbed of this plugin's secrets (known values first, then credential patterns). */
   scrub(text: string): string {
-    let out = redactString(text);
-    for (const s of this.config.secrets) if (s.length >= 4) out = out.split(s).join('[REDACTED]');
-    return out;
+    return scrubText(text, this.config.secrets);
   }
+
+  private scrubData(data: unknown): unknown {
+    return data === undefined ? undefined : redact(data, this.config.secrets);
+  }
+
+  /** The server's logger, with every line scrubbed of this plugin's secrets (given to setup). */
+  private readonly scrubbedLog: Logger = {
+    debug: (m, d) => this.log.debug(this.scrub(m), this.scrubData(d)),
+    info: (m, d) => this.log.info(this.scrub(m), this.scrubData(d)),
+    warn: (m, d) => this.log.warn(this.scrub(m), this.scrubData(d)),
+    error: (m, d) => this.log.error(this.scrub(m), this.scrubData(d)),
+  };
 
   async close(): Promise<void> {
     const pending = [...this.clients.values()];

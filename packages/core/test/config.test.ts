@@ -77,6 +77,13 @@ describe('secrets in config', () => {
       headers: { 'X-Api-Key': 'key-123456', 'X-Scope-OrgID': 'team-a' },
       password: 'pw-123456',
     });
-    expect(secrets.sort()).toEqual(['key-123456', 'pw-123456', 's3cr3t!']);
+    // the URL password as written and decoded, and the base64 `admin:s3cr3t!` a Basic header carries
+    expect(secrets.sort()).toEqual([
+      Buffer.from('admin:s3cr3t!').toString('base64'),
+      'key-123456',
+      'pw-123456',
+      's3cr3t!',
+      's3cr3t%21',
+    ]);
   });
 });

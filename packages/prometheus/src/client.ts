@@ -34,8 +34,18 @@ type Signer = (req: {
   body?: string;
 }) => Promise<{ url: URL; headers: Record<string, string> }>;
 
-/** Responses bigger than this are refused instead of buffered. */
-const MAX_RESPONSE_BYTES = 128 << 20;
+/** Longest query (or series selector) sent: longer ones are refused at once, not run until the timeout. */
+export const MAX_QUERY_BYTES = 64 << 10;
+/** Requests waiting for a free slot beyond this many per in-flight slot are refused as busy. */
+const QUEUE_PER_SLOT = 4;
+
+/** What the client gets from core at setup: secret scrubbing. */
+export interface ClientHooks {
+  /** Redact text (known secrets, then credential patterns). */
+  redact?: (text: string) => string;
+  /** Add a secret learned at run time (the bearer token file's contents). */
+  secret?: (value: string) => void;
+}
 
 /** node:http and node:https load at the first request, not at server start (~20 ms saved). */
 const httpModule = () => process.getBuiltinModule('node:http') as typeof http;
@@ -62,12 +72,19 @@ export class PrometheusClient {
   private postRefused = false;
   private tokenCache?: { mtimeMs: number; token: string };
   private signer?: Promise<Signer>;
+  private readonly redactText: (text: string) => string;
+  private readonly learnSecret: (value: string) => void;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     readonly config: PrometheusConfig,
     readonly instance: string,
     private readonly log: Logger,
+    hooks: ClientHooks = {},
   ) {
+    this.redactText = hooks.redact ?? ((t) => t);
+    this.learnSecret = hooks.secret ?? (() => {});
     const base = new URL(config.url);
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     base.search = '';
@@ -89,6 +106,14 @@ export class PrometheusClient {
     if (config.bearerToken) headers.authorization = `Bearer ${config.bearerToken}`;
     for (const [k, v] of Object.entries(config.headers ?? {})) headers[k.toLowerCase()] = v;
     this.staticHeaders = headers;
+    // read at setup so its contents are scrubbed from the first answer on (a bad path fails at first request)
+    if (config.bearerTokenFile) {
+      try {
+        this.fileToken(config.bearerTokenFile);
+      } catch {
+        // reported with a fix at the first request
+      }
+    }
 
     if (base.protocol === 'https:') {
       const tls = config.tls;
@@ -120,12 +145,16 @@ export class PrometheusClient {
     this.agent.destroy();
   }
 
+  /** Backend text scrubbed of this plugin's secrets (known values, then credential patterns). */
+  readonly redact = (text: string): string => this.redactText(text);
+
   /** Call a Prometheus HTTP API path (relative to the base URL, e.g. "api/v1/query") and unwrap its envelope. */
   async api<T>(path: string, params: Params = [], options: RequestOptions = {}): Promise<ApiResult<T>> {
     const raw = await this.request(path, params, options);
     let body: any;
     try {
-      body = JSON.parse(raw.body);
+      // scrubbed before any tool sees it: a tool that abbreviates a string would cut a secret in two
+      body = JSON.parse(this.redactText(raw.body));
     } catch {
       throw this.httpError(raw, path);
     }
@@ -138,6 +167,65 @@ export class PrometheusClient {
 
   /** Raw request; POST form body (GET fallback on 405) or GET. */
   async request(path: string, params: Params, options: RequestOptions = {}): Promise<RawResponse> {
+    for (const [name, value] of params) {
+      if (value.length > MAX_QUERY_BYTES) {
+        const bytes = Buffer.byteLength(value);
+        throw new ToolError(
+          'query_too_long',
+          `${name} is ${formatBytes(bytes)}; queries are limited to ${formatBytes(MAX_QUERY_BYTES)}`,
+          'write a shorter query: use regex matchers (job=~"a|b") or aggregation instead of long lists of series',
+          { param: name, bytes, limit: MAX_QUERY_BYTES },
+        );
+      }
+    }
+    await this.acquire(options.signal);
+    try {
+      return await this.requestNow(path, params, options);
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Wait for one of `maxConcurrentRequests` slots; refuse as busy when too many already wait. */
+  private acquire(signal?: AbortSignal): Promise<void> {
+    const limit = this.config.maxConcurrentRequests;
+    if (this.inFlight < limit) {
+      this.inFlight++;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= limit * QUEUE_PER_SLOT) {
+      return Promise.reject(
+        new ToolError(
+          'busy',
+          `prometheus instance "${this.instance}" has ${this.inFlight} requests running and ${this.waiting.length} waiting (maxConcurrentRequests: ${limit})`,
+          'retry in a few seconds, or ask fewer questions at once',
+          { inFlight: this.inFlight, waiting: this.waiting.length, limit },
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const go = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.inFlight++;
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.waiting.indexOf(go);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(go);
+    });
+  }
+
+  private release(): void {
+    this.inFlight--;
+    this.waiting.shift()?.();
+  }
+
+  private async requestNow(path: string, params: Params, options: RequestOptions): Promise<RawResponse> {
     const usePost = (options.post ?? false) && this.config.method === 'POST' && !this.postRefused;
     const form = new URLSearchParams(params).toString();
     if (usePost) {
@@ -188,8 +276,10 @@ export class PrometheusClient {
         'fix bearerTokenFile in the config',
       );
     }
-    if (this.tokenCache?.mtimeMs !== mtimeMs)
+    if (this.tokenCache?.mtimeMs !== mtimeMs) {
       this.tokenCache = { mtimeMs, token: readFileSync(file, 'utf8').trim() };
+      this.learnSecret(this.tokenCache.token);
+    }
     return this.tokenCache.token;
   }
 
@@ -240,16 +330,24 @@ export class PrometheusClient {
           req.on('response', (res) => {
             const chunks: Buffer[] = [];
             let size = 0;
+            const max = this.config.maxResponseBytes;
+            const tooLarge = () =>
+              new ToolError(
+                'response_too_large',
+                `prometheus instance "${this.instance}" answered with more than ${formatBytes(max)} (maxResponseBytes); reading stopped there`,
+                'narrow the query: label matchers, topk(), sum by (...), a shorter range or a larger step; or raise maxResponseBytes for this instance',
+                { limit: max },
+              );
+            const declared = Number(res.headers['content-length']);
+            if (Number.isFinite(declared) && declared > max) {
+              req.destroy(tooLarge());
+              return;
+            }
             res.on('data', (chunk: Buffer) => {
               size += chunk.length;
-              if (size > MAX_RESPONSE_BYTES) {
-                req.destroy(
-                  new ToolError(
-                    'response_too_large',
-                    `the answer is larger than ${MAX_RESPONSE_BYTES >> 20} MiB`,
-                    'narrow the query (label matchers, topk(), a shorter range)',
-                  ),
-                );
+              if (size > max) {
+                chunks.length = 0;
+                req.destroy(tooLarge());
                 return;
               }
               chunks.push(chunk);
@@ -309,7 +407,8 @@ export class PrometheusClient {
   }
 
   private httpError(raw: RawResponse, path: string): ToolError {
-    const snippet = raw.body.replace(/\s+/g, ' ').trim().slice(0, 200);
+    // redact, then cut: a secret cut in two is no longer recognised
+    const snippet = cut(this.redactText(raw.body.replace(/\s+/g, ' ').trim()), 200);
     if (raw.status === 401 || raw.status === 403) {
       return new ToolError(
         'unauthorized',
@@ -404,4 +503,14 @@ export class PrometheusClient {
         );
     }
   }
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1 << 20) return `${Number((n / (1 << 20)).toFixed(1))} MiB`;
+  if (n >= 1 << 10) return `${Number((n / (1 << 10)).toFixed(1))} KiB`;
+  return `${n} B`;
 }

@@ -26,9 +26,9 @@ export const configSchema = z.object({
   ),
   timeoutMs: z.number().int().positive().default(30_000).describe('Per-request timeout in ms'),
   headers: z
-    .record(z.string(), z.string())
+    .record(z.string(), secret(z.string()))
     .default({})
-    .describe('Extra request headers (X-Scope-OrgID for Mimir/Cortex tenants, ...)'),
+    .describe('Extra request headers (X-Scope-OrgID, X-Auth-Key, ...); every value is treated as a secret'),
   basicAuth: z
     .object({ username: z.string(), password: secret(z.string()) })
     .strict()
@@ -44,6 +44,20 @@ export const configSchema = z.object({
     .enum(['POST', 'GET'])
     .default('POST')
     .describe('How to send queries: POST form bodies (default; falls back to GET on 405) or GET'),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(32 << 20)
+    .describe('Largest backend answer read (bytes); bigger ones are refused with a hint to narrow the query'),
+  maxConcurrentRequests: z
+    .number()
+    .int()
+    .positive()
+    .default(16)
+    .describe(
+      'Requests in flight to this instance at once; more wait, and beyond 4x that are refused as busy',
+    ),
   maxSeries: z
     .number()
     .int()
@@ -66,6 +80,7 @@ export type PrometheusConfig = z.infer<typeof configSchema>;
 export const envMap: Record<string, string> = {
   PROMETHEUS_URL: 'url',
   PROMETHEUS_TIMEOUT_MS: 'timeoutMs',
+  PROMETHEUS_MAX_RESPONSE_BYTES: 'maxResponseBytes',
   PROMETHEUS_HEADERS: 'headers',
   PROMETHEUS_USERNAME: 'basicAuth.username',
   PROMETHEUS_PASSWORD: 'basicAuth.password',

@@ -47,7 +47,8 @@ export const prometheus = definePlugin({
   env: envMap,
   instances: true,
   isConfigured: (config) => Boolean(config.url),
-  setup: async (config, { instance, log }) => new PrometheusClient(config, instance, log),
+  setup: async (config, { instance, log, redact, secret }) =>
+    new PrometheusClient(config, instance, log, { redact, secret }),
   dispose: (client) => client.close(),
   health: async (client) => {
     const signal = AbortSignal.timeout(client.config.timeoutMs);

@@ -10,6 +10,10 @@ const TIME_HINT =
 
 /** 2000-01-01T00:00:00Z: unix seconds before it are almost always a mistake (a year, a duration). */
 const MIN_UNIX = 946_684_800;
+/** Latest time accepted: 9999-12-31T23:59:59Z (JavaScript dates and RFC 3339 end there). */
+const MAX_UNIX = 253_402_300_799;
+/** Unix milliseconds of the years 2000..9999: what a "looks like milliseconds" hint is right for. */
+const MAX_UNIX_MS = MAX_UNIX * 1000;
 
 const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
 const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w|y))+$/;
@@ -38,12 +42,18 @@ const RFC3339_RE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:
  * A time argument -> unix seconds. Accepts RFC 3339 (a date alone is midnight UTC), unix seconds
  * (number or numeric string), `now`, `now-1h`, `now+5m` and `-30m` (relative to now).
  */
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 39)}…` : s;
+}
+
 export function parseTime(input: string | number, now: number, name = 'time'): number {
   const bad = (why: string): never => {
-    throw new ToolError('bad_time', `${name} "${input}" ${why}`, TIME_HINT);
+    throw new ToolError('bad_time', `${name} "${clip(String(input))}" ${why}`, TIME_HINT);
   };
   if (typeof input === 'number') {
     if (!Number.isFinite(input) || input < 0) bad('is not a valid unix time');
+    if (input > MAX_UNIX_MS)
+      bad('is out of range: unix seconds go up to 253402300799 (9999-12-31T23:59:59Z)');
     if (input > 1e11) bad('looks like milliseconds; pass unix seconds');
     if (input < MIN_UNIX) {
       if (Number.isInteger(input) && input >= 1000 && input <= 9999)
@@ -62,7 +72,12 @@ export function parseTime(input: string | number, now: number, name = 'time'): n
     const d = parseDuration(rel[2]!);
     if (d === undefined || /^\d+(\.\d+)?$/.test(rel[2]!.trim()))
       bad('has an unreadable duration (use units: 30m, 1h, 2d)');
-    return rel[1] === '-' ? now - d! : now + d!;
+    const t = rel[1] === '-' ? now - d! : now + d!;
+    if (!Number.isFinite(d!) || t < 0 || t > MAX_UNIX)
+      bad(
+        `has an offset out of range (${rel[1]}${clip(rel[2]!.trim())} reaches ${t < 0 || !Number.isFinite(t) ? 'before 1970' : 'past the year 9999'}); use an offset like now-30d`,
+      );
+    return t;
   }
   if (/^\d+(\.\d+)?$/.test(s)) return parseTime(Number(s), now, name);
   if (RFC3339_RE.test(s)) {

@@ -16,6 +16,8 @@ export interface AmpClientLike {
   sigv4?: AmpSigV4;
   config?: { sigv4?: AmpSigV4 };
   fetchSigned?: (url: URL, init: SignedFetchInit) => Promise<Response>;
+  /** Scrub known secrets from backend text (before it is cut to a snippet). */
+  redact?: (text: string) => string;
 }
 
 const workspaceSchema = z.object({
@@ -51,7 +53,7 @@ function isoSeconds(createdAt: number | string | undefined): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-async function errorMessage(res: Response): Promise<string> {
+async function errorMessage(res: Response, redact: (text: string) => string = (t) => t): Promise<string> {
   const text = (await res.text().catch(() => '')).trim();
   try {
     const body = JSON.parse(text);
@@ -60,7 +62,9 @@ async function errorMessage(res: Response): Promise<string> {
   } catch {
     // not JSON
   }
-  return text.replace(/\s+/g, ' ').slice(0, 200);
+  // redact, then cut: a secret cut in two is no longer recognised
+  const snippet = redact(text.replace(/\s+/g, ' '));
+  return snippet.length > 200 ? `${snippet.slice(0, 199)}…` : snippet;
 }
 
 export const workspacesTool = defineTool({
@@ -115,14 +119,14 @@ export const workspacesTool = defineTool({
     if (res.status === 401 || res.status === 403) {
       throw new ToolError(
         'unauthorized',
-        `the AMP control plane refused the request (HTTP ${res.status}): ${await errorMessage(res)}`,
+        `the AMP control plane refused the request (HTTP ${res.status}): ${await errorMessage(res, client.redact)}`,
         `check the AWS credentials of this instance (sigv4 profile/role) and that they allow aps:ListWorkspaces in ${sigv4.region}`,
       );
     }
     if (!res.ok) {
       throw new ToolError(
         ErrorCodes.backendError,
-        `the AMP control plane answered HTTP ${res.status}: ${await errorMessage(res)}`,
+        `the AMP control plane answered HTTP ${res.status}: ${await errorMessage(res, client.redact)}`,
         'try again; check sigv4.region',
       );
     }
