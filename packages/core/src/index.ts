@@ -1,3 +1,11 @@
+export {
+  type AllowList,
+  allowListSchema,
+  type CheckAllowedOptions,
+  checkAllowed,
+  checkGlob,
+  globListSchema,
+} from './allow.js';
 export { type ApprovalOptions, Approvals, changeHash } from './approval.js';
 /** Optional per-call output budget argument; add it to a tool's input to let callers raise or lower the budget. */
 export { maxBytesArg } from './args.js';
@@ -94,3 +102,11 @@ export {
   MAX_COMPLETIONS,
 } from './server.js';
 export { serveStdio } from './stdio.js';
+export {
+  createHttpsAgent,
+  type HttpsAgentOptions,
+  normalizeFingerprint,
+  pinMismatchError,
+  type TlsOptions,
+  tlsOptionsSchema,
+} from './tls.js';
