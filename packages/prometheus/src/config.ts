@@ -1,4 +1,4 @@
-import { example, secret, tlsOptionsSchema } from '@infra-mcp/core';
+import { allowListSchema, example, secret, tlsOptionsSchema } from '@infra-mcp/core';
 import { z } from 'zod';
 import { sigv4ConfigSchema } from './aws.js';
 import { parseDuration } from './time.js';
@@ -35,6 +35,10 @@ export const configSchema = z.object({
     .positive()
     .default(500)
     .describe('Cardinality guard: range queries over this many series are refused with a hint'),
+  allow: allowListSchema({
+    label:
+      'Label names whose values label_values may list (e.g. ["job", "instance", "team_*"]); narrows discovery, not a data boundary while prometheus_query is allowed',
+  }),
   maxRange: example(
     z.string().refine((v) => (parseDuration(v) ?? 0) > 0, {
       message:
