@@ -38,6 +38,12 @@ export {
 } from './config.js';
 export { ConfigError, ErrorCodes, isToolError, ToolError } from './errors.js';
 export { canonicalJson, sha256 } from './hash.js';
+export {
+  type DiscoveredInstance,
+  expandInstances,
+  type InstancesFromContext,
+  toInstanceName,
+} from './instances.js';
 export { type Logger, type LogLevel, stderrLogger } from './log.js';
 export { Metrics } from './metrics.js';
 export {

@@ -54,7 +54,8 @@ export const tlsOptionsSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['insecureSkipVerify'],
-        message: 'insecureSkipVerify and fingerprint256 contradict each other: a pin is a verification; drop one',
+        message:
+          'insecureSkipVerify and fingerprint256 contradict each other: a pin is a verification; drop one',
       });
     }
     if (!tls.certFile !== !tls.keyFile) {
@@ -86,7 +87,12 @@ function readPem(file: string, key: string, label: string): Buffer {
 }
 
 /** Error of a connection refused because the certificate does not match the pin. */
-export function pinMismatchError(label: string, expected: string, got: string | undefined, key = 'tls'): ToolError {
+export function pinMismatchError(
+  label: string,
+  expected: string,
+  got: string | undefined,
+  key = 'tls',
+): ToolError {
   return new ToolError(
     'tls_error',
     `TLS certificate pin mismatch for ${label}: expected SHA-256 ${expected}, got ${got ?? '(no certificate)'}`,
@@ -107,7 +113,8 @@ export function createHttpsAgent(tls: TlsOptions | undefined, options: HttpsAgen
   const key = options.configKey ?? 'tls';
   const https = process.getBuiltinModule('node:https') as typeof import('node:https');
   const pin = tls?.fingerprint256 ? normalizeFingerprint(tls.fingerprint256) : undefined;
-  if (tls?.fingerprint256 && !pin) throw new Error(`${options.label}: ${key}.fingerprint256 is not a SHA-256 fingerprint`);
+  if (tls?.fingerprint256 && !pin)
+    throw new Error(`${options.label}: ${key}.fingerprint256 is not a SHA-256 fingerprint`);
   const insecure = tls?.insecureSkipVerify === true;
   if (insecure) {
     options.log?.warn(

@@ -197,7 +197,11 @@ describe('Streamable HTTP: rejected requests, body deadline, readiness details',
   const post = (headers: Record<string, string>, body = JSON.stringify(init)) =>
     fetch(http2.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...headers,
+      },
       body,
     });
   const metric = async (reason: string) => {
@@ -210,7 +214,9 @@ describe('Streamable HTTP: rejected requests, body deadline, readiness details',
     expect(await metric('invalid_token')).toBe(0);
     for (let i = 0; i < 5; i++) expect((await post({ authorization: `Bearer wrong-${i}` })).status).toBe(401);
     expect((await post({})).status).toBe(401);
-    expect((await post({ authorization: `Bearer ${TOKEN}`, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post({ authorization: `Bearer ${TOKEN}`, origin: 'https://evil.example' })).status).toBe(
+      403,
+    );
     expect((await post({ authorization: `Bearer ${TOKEN}` }, 'x'.repeat(5000))).status).toBe(413);
     expect(await metric('invalid_token')).toBe(5);
     expect(await metric('missing_token')).toBe(1);
@@ -219,7 +225,9 @@ describe('Streamable HTTP: rejected requests, body deadline, readiness details',
     expect(await metric('host')).toBe(0);
     const invalid = warnings.filter((w) => w.includes('(invalid_token)'));
     expect(invalid).toHaveLength(1);
-    expect(invalid[0]).toMatch(/^http: rejected request \(invalid_token\) from 127\.0\.0\.1: invalid bearer token$/);
+    expect(invalid[0]).toMatch(
+      /^http: rejected request \(invalid_token\) from 127\.0\.0\.1: invalid bearer token$/,
+    );
     expect(warnings.filter((w) => w.includes('(missing_token)'))).toHaveLength(1);
     // the presented token never appears in the log
     expect(warnings.join('\n')).not.toContain('wrong-');
@@ -284,7 +292,11 @@ describe('RejectionLog', () => {
   it('logs the first rejection of a reason, holds the rest for the interval, then says how many were not logged', () => {
     const lines: string[] = [];
     let now = 1_000_000;
-    const log = new RejectionLog((l) => lines.push(l), 60_000, () => now);
+    const log = new RejectionLog(
+      (l) => lines.push(l),
+      60_000,
+      () => now,
+    );
     log.reject('invalid_token', 'invalid bearer token', '10.0.0.1');
     for (let i = 0; i < 41; i++) {
       now += 1000;

@@ -69,13 +69,17 @@ afterAll(async () => {
 
 function get(agent: https.Agent, path = 'x'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = https.get(new URL(path, url), { agent, headers: { authorization: 'Bearer s3cret' } }, (res) => {
-      let body = '';
-      res.on('data', (c) => {
-        body += c;
-      });
-      res.on('end', () => resolve(body));
-    });
+    const req = https.get(
+      new URL(path, url),
+      { agent, headers: { authorization: 'Bearer s3cret' } },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve(body));
+      },
+    );
     req.on('error', reject);
   });
 }

@@ -401,7 +401,9 @@ describe('series, labels, label_values, metadata', () => {
       (await c.call('prometheus_label_values', { instance: 'narrow', label: 'node_secret' })).errorCode,
     ).toBe('denied_by_policy');
     // no list on the other instance: not restricted
-    expect((await c.call('prometheus_label_values', { instance: 'open', label: 'instance' })).isError).toBe(false);
+    expect((await c.call('prometheus_label_values', { instance: 'open', label: 'instance' })).isError).toBe(
+      false,
+    );
     await c.close();
     await expect(
       connect([prometheus({ url: prom.url, allow: { labels: ['job'] } } as never)]),
