@@ -260,6 +260,12 @@ describe('TLS', () => {
     expect(refused.text).toContain(`expected SHA-256 ${'00:'.repeat(31)}00, got ${pin}`);
     expect(tlsProxy.requests.length).toBe(before); // nothing was sent to the unpinned server
     await t.close();
+    const fromEnv = await connect([prometheus()], {
+      env: { PROMETHEUS_URL: tlsProxy.url, PROMETHEUS_TLS_FINGERPRINT256: pin },
+    });
+    const viaEnv = await fromEnv.call('prometheus_query', { query: 'up{job="node"}' });
+    expect(viaEnv.isError, viaEnv.text).toBe(false);
+    await fromEnv.close();
     await expect(
       connect([prometheus({ url: tlsProxy.url, tls: { fingerprint256: 'not-a-fingerprint' } })]),
     ).rejects.toThrow(/tls\.fingerprint256.*64 hex digits/s);
