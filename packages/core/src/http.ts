@@ -29,7 +29,75 @@ export interface HttpOptions {
   allowedOrigins?: string[];
   /** Max request body in bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Deadline to receive the whole request body, in ms from when it starts being read (default
+   * 10 000). A client sending its body slowly is answered 408 and disconnected at the deadline.
+   */
+  bodyTimeoutMs?: number;
+  /** Rejected requests are logged at most once per reason per this many ms (default 60 000), with a count of the others. */
+  rejectLogIntervalMs?: number;
   allowUnauthenticated?: boolean;
+}
+
+/** Why an HTTP request was refused: the `reason` label of `infra_mcp_http_rejected_total`. */
+export type RejectReason =
+  | 'missing_token'
+  | 'invalid_token'
+  | 'host'
+  | 'origin'
+  | 'body_too_large'
+  | 'body_timeout';
+
+const REJECT_REASONS: readonly RejectReason[] = [
+  'missing_token',
+  'invalid_token',
+  'host',
+  'origin',
+  'body_too_large',
+  'body_timeout',
+];
+
+/**
+ * Counts rejected requests per reason (rendered for /metrics) and logs them rate-limited: at most one
+ * line per reason per interval, saying how many of that reason were not logged since the last line.
+ */
+export class RejectionLog {
+  private readonly counts = new Map<RejectReason, number>(REJECT_REASONS.map((r) => [r, 0]));
+  private readonly last = new Map<RejectReason, { at: number; suppressed: number }>();
+
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly intervalMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  reject(reason: RejectReason, detail: string, remote: string | undefined): void {
+    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
+    const t = this.now();
+    const state = this.last.get(reason);
+    if (state && t - state.at < this.intervalMs) {
+      state.suppressed++;
+      return;
+    }
+    const suppressed = state?.suppressed ?? 0;
+    this.last.set(reason, { at: t, suppressed: 0 });
+    this.log(
+      `http: rejected request (${reason}) from ${remote ?? 'unknown'}: ${detail}${suppressed ? `; ${suppressed} more ${reason} rejection${suppressed > 1 ? 's' : ''} not logged in the last ${Math.round((t - state!.at) / 1000)} s` : ''}`,
+    );
+  }
+
+  count(reason: RejectReason): number {
+    return this.counts.get(reason) ?? 0;
+  }
+
+  render(): string {
+    const lines = [
+      '# HELP infra_mcp_http_rejected_total HTTP requests refused before reaching MCP, by reason.',
+      '# TYPE infra_mcp_http_rejected_total counter',
+      ...REJECT_REASONS.map((r) => `infra_mcp_http_rejected_total{reason="${r}"} ${this.counts.get(r) ?? 0}`),
+    ];
+    return `${lines.join('\n')}\n`;
+  }
 }
 
 export interface RunningHttp {
@@ -155,17 +223,39 @@ function hostnameOf(hostHeader: string): string {
   return h.split(':')[0]!;
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+/** Read the body within `limit` bytes and `deadlineMs`; stops reading at the first breach. */
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  deadlineMs: number,
+): Promise<Buffer | 'too-large' | 'timeout' | 'aborted'> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return 'too-large';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return 'too-large';
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  if (declared > limit) return Promise.resolve('too-large');
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: Buffer | 'too-large' | 'timeout' | 'aborted') => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) return finish('too-large');
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish(Buffer.concat(chunks));
+    const onError = () => finish('aborted');
+    const onClose = () => finish(req.complete ? Buffer.concat(chunks) : 'aborted');
+    const timer = setTimeout(() => finish('timeout'), deadlineMs);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /**
@@ -175,6 +265,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | '
 export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}): Promise<RunningHttp> {
   const host = options.host ?? '127.0.0.1';
   const limit = options.maxBodyBytes ?? 1024 * 1024;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
+  const rejections = new RejectionLog((line) => app.log.warn(line), options.rejectLogIntervalMs);
   const tokens = Object.entries(options.tokens ?? {});
   if (!LOOPBACK.has(hostnameOf(host)) && tokens.length === 0 && !options.allowUnauthenticated) {
     throw new Error(
@@ -191,6 +283,13 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
   const pending = new PendingClientRequests();
   let readiness: { at: number; checks: ReturnType<InfraMcpServer['health']> } | undefined;
   const inflight = new Set<ServerResponse>();
+  const presentedToken = (req: IncomingMessage) =>
+    /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? '';
+  /** The name of the token the request carries, when it is a valid one. */
+  const callerOf = (req: IncomingMessage): string | undefined => {
+    const presented = presentedToken(req);
+    return presented ? tokens.find(([, t]) => safeEqual(presented, t))?.[0] : undefined;
+  };
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -198,7 +297,9 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
     // probes and scrapers (kubelet, Prometheus) address the pod IP: /healthz, /readyz and /metrics
     // skip the Host check; browsers are still stopped by the Origin check below
     const probe = req.method === 'GET' && PROBE_PATHS.has(url.pathname);
+    const remote = req.socket.remoteAddress;
     if (!probe && !allowedHostnames.has(hostnameOf(hostHeader))) {
+      rejections.reject('host', `Host header ${JSON.stringify(hostHeader.slice(0, 100))}`, remote);
       return jsonRpcError(
         res,
         403,
@@ -212,12 +313,14 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
         const o = new URL(origin);
         ok ||= LOOPBACK.has(hostnameOf(o.hostname));
       } catch {}
-      if (!ok)
+      if (!ok) {
+        rejections.reject('origin', `Origin ${JSON.stringify(origin.slice(0, 100))}`, remote);
         return jsonRpcError(
           res,
           403,
           `Forbidden: Origin "${origin}" is not allowed; add it to http.allowedOrigins`,
         );
+      }
     }
     if (url.pathname === '/healthz') {
       res.writeHead(closing ? 503 : 200, { 'content-type': 'text/plain' });
@@ -228,11 +331,13 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       if (!readiness || Date.now() - readiness.at > READY_CACHE_MS)
         readiness = { at: Date.now(), checks: app.health() };
       const checks = await readiness.checks;
-      const ok = !closing && checks.every((c) => c.report.ok);
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      const ready = !closing && checks.every((c) => c.report.ok);
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      // anyone may ask whether it is ready; what it reaches (addresses, versions) needs a valid token
+      if (tokens.length === 0 || !callerOf(req)) return res.end(JSON.stringify({ ready }));
       return res.end(
         JSON.stringify({
-          ok,
+          ready,
           checks: checks.map((c) => ({
             plugin: c.plugin,
             instance: c.instance,
@@ -244,16 +349,20 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
     }
     if (url.pathname === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      return res.end(app.metrics.render());
+      return res.end(app.metrics.render() + rejections.render());
     }
     if (url.pathname !== '/mcp') return jsonRpcError(res, 404, 'Not found: the MCP endpoint is /mcp');
 
     let caller: string | undefined;
     if (tokens.length > 0) {
-      const auth = req.headers.authorization ?? '';
-      const presented = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim() ?? '';
-      caller = tokens.find(([, t]) => safeEqual(presented, t))?.[0];
+      const presented = presentedToken(req);
+      caller = callerOf(req);
       if (!caller) {
+        rejections.reject(
+          presented ? 'invalid_token' : 'missing_token',
+          presented ? 'invalid bearer token' : 'no bearer token',
+          remote,
+        );
         return jsonRpcError(
           res,
           401,
@@ -275,11 +384,27 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       );
     }
     if (req.method !== 'POST') return jsonRpcError(res, 405, 'Method not allowed', { allow: 'POST' });
-    const body = await readBody(req, limit);
-    if (body === 'too-large')
+    const body = await readBody(req, limit, bodyTimeoutMs);
+    if (body === 'aborted') return;
+    if (body === 'too-large') {
+      rejections.reject('body_too_large', `body over ${limit} bytes`, remote);
       return jsonRpcError(res, 413, `Request body too large: the limit is ${limit} bytes`, {
         connection: 'close',
       });
+    }
+    if (body === 'timeout') {
+      rejections.reject('body_timeout', `body not received within ${bodyTimeoutMs} ms`, remote);
+      jsonRpcError(
+        res,
+        408,
+        `Request timeout: the body was not received within ${bodyTimeoutMs / 1000} s`,
+        { connection: 'close' },
+        -32600,
+      );
+      // a slow sender is cut off, not left to trickle on
+      res.once('finish', () => req.socket.destroy());
+      return;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));

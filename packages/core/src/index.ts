@@ -1,4 +1,12 @@
 export {
+  type AllowList,
+  allowListSchema,
+  type CheckAllowedOptions,
+  checkAllowed,
+  checkGlob,
+  globListSchema,
+} from './allow.js';
+export {
   type ApprovalClaim,
   type ApprovalOptions,
   type ApprovalStore,
@@ -39,6 +47,12 @@ export {
 } from './config.js';
 export { ConfigError, ErrorCodes, isToolError, ToolError } from './errors.js';
 export { canonicalJson, sha256 } from './hash.js';
+export {
+  type DiscoveredInstance,
+  expandInstances,
+  type InstancesFromContext,
+  toInstanceName,
+} from './instances.js';
 export { type Logger, type LogLevel, stderrLogger } from './log.js';
 export { Metrics } from './metrics.js';
 export {
@@ -104,3 +118,11 @@ export { PluginRuntime } from './runtime.js';
 export type { ConnectOptions } from './sdk.js';
 export { type CreateServerOptions, createServer, InfraMcpServer } from './server.js';
 export { serveStdio } from './stdio.js';
+export {
+  createHttpsAgent,
+  type HttpsAgentOptions,
+  normalizeFingerprint,
+  pinMismatchError,
+  type TlsOptions,
+  tlsOptionsSchema,
+} from './tls.js';

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { DiscoveredInstance, InstancesFromContext } from './instances.js';
 import type { Logger } from './log.js';
 
 /** What a tool does to the world. Drives MCP annotations, read-only mode and two-phase approval. */
@@ -314,6 +315,16 @@ export interface PluginDefinition<S extends z.ZodObject = z.ZodObject, C = any> 
   env?: Record<string, string>;
   /** Several named backends (prod, staging): tools get an `instance` argument. */
   instances?: boolean;
+  /**
+   * Instances discovered at start (kubeconfig contexts -> instances, each with its own policy).
+   * Called synchronously once per configured instance while the server resolves its config, before
+   * tools are listed: return the instances found there (they replace it) or `undefined` to keep it.
+   * Read local files only (a kubeconfig); a network lookup belongs in `setup`. Needs `instances: true`.
+   */
+  instancesFrom?: (
+    config: z.infer<S>,
+    ctx: InstancesFromContext,
+  ) => DiscoveredInstance<z.input<S>>[] | undefined;
   /** Create the client for one instance. Lazy: first use only; cached; disposed on shutdown. */
   setup: (config: z.infer<S>, ctx: SetupContext) => Promise<C>;
   dispose?: (client: C) => Promise<void> | void;
@@ -382,6 +393,10 @@ export function definePlugin<S extends z.ZodObject, C>(
   def: PluginDefinition<S, C>,
 ): (options?: Partial<z.input<S>> | { instances: Record<string, Partial<z.input<S>>> }) => Plugin<S, C> {
   if (!ID_RE.test(def.id)) throw new Error(`plugin id "${def.id}" must match [a-z0-9-]+`);
+  if (def.instancesFrom && !def.instances)
+    throw new Error(
+      `plugin "${def.id}" has instancesFrom but not instances: true (tools need an instance argument)`,
+    );
   const factory = (options?: unknown): Plugin<S, C> => ({ ...def, kind: 'infra-mcp-plugin', options });
   return Object.assign(factory, { pluginId: def.id });
 }

@@ -1,13 +1,18 @@
 import { z } from 'zod';
+import { globListSchema, matchesAny } from './allow.js';
 import type { Effect } from './plugin.js';
+
+/** Tool-name globs: picomatch semantics (see allow.ts); `!pattern` excludes. Kept exported from here. */
+export { globToRegExp, matchesAny } from './allow.js';
+
+const globs = (what: string) => globListSchema.optional().describe(what);
 
 export const policyRulesSchema = z.strictObject({
   readOnly: z.boolean().optional().describe('Hide and refuse write/destructive tools'),
-  allow: z
-    .array(z.string())
-    .optional()
-    .describe('Glob patterns on full tool names; when set, only these are served'),
-  deny: z.array(z.string()).optional().describe('Glob patterns on full tool names that are never served'),
+  allow: globs(
+    'Glob patterns on full tool names (picomatch: *, {a,b}, !pattern excludes); when set, only these are served',
+  ),
+  deny: globs('Glob patterns on full tool names that are never served'),
 });
 
 export type PolicyRules = z.infer<typeof policyRulesSchema>;
@@ -17,26 +22,6 @@ export interface Policy extends PolicyRules {
   enforceReadOnly?: boolean;
   /** Per-plugin rules, optionally with per-instance rules (e.g. prod read-only, dev writable). */
   plugins?: Record<string, PolicyRules & { instances?: Record<string, PolicyRules> }>;
-}
-
-const globCache = new Map<string, RegExp>();
-
-/** `*` matches any run of characters, `?` one character. Whole-name match. */
-export function globToRegExp(glob: string): RegExp {
-  let re = globCache.get(glob);
-  if (!re) {
-    const body = glob
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.');
-    re = new RegExp(`^${body}$`);
-    globCache.set(glob, re);
-  }
-  return re;
-}
-
-export function matchesAny(name: string, globs: readonly string[] | undefined): boolean {
-  return !!globs?.some((g) => globToRegExp(g).test(name));
 }
 
 export interface Decision {

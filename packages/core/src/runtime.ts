@@ -5,6 +5,7 @@ import {
   resolvePluginConfig,
 } from './config.js';
 import { ErrorCodes, isToolError, ToolError } from './errors.js';
+import { expandInstances } from './instances.js';
 import type { Logger } from './log.js';
 import type { HealthReport, Plugin, SetupContext } from './plugin.js';
 import { addSecret, redact, scrubText } from './redact.js';
@@ -23,7 +24,11 @@ export class PluginRuntime {
   }
 
   static resolve(plugin: Plugin, source: ResolveSource, log: Logger): PluginRuntime {
-    return new PluginRuntime(plugin, resolvePluginConfig(plugin, source), log);
+    const resolved = expandInstances(plugin, resolvePluginConfig(plugin, source), {
+      fileName: source.fileName,
+      log,
+    });
+    return new PluginRuntime(plugin, resolved, log);
   }
 
   get defaultInstance(): string {

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningHttp, serveHttp } from '../src/http.js';
+import { RejectionLog, type RunningHttp, serveHttp } from '../src/http.js';
 import { createServer, type InfraMcpServer, MemoryAuditSink } from '../src/index.js';
 import { kv } from './fixture-plugin.js';
 
@@ -119,10 +119,10 @@ describe('Streamable HTTP', () => {
   it('serves /healthz, /readyz (plugin health) and /metrics (calls, errors, latency per tool)', async () => {
     const base = http.url.replace('/mcp', '');
     expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
-    const ready = await fetch(`${base}/readyz`);
+    const ready = await fetch(`${base}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({
-      ok: true,
+    expect(await ready.json()).toEqual({
+      ready: true,
       checks: [{ plugin: 'kv', instance: 'default', ok: true, message: '1 keys' }],
     });
     const metrics = await (await fetch(`${base}/metrics`)).text();
@@ -150,7 +150,9 @@ describe('Streamable HTTP: probes and metrics', () => {
 
   it('answers /healthz and /readyz whatever the Host (kubelet probes the pod IP), but not /mcp', async () => {
     expect((await get('/healthz', '10.1.2.3:3000')).status).toBe(200);
-    expect((await get('/readyz', '10.1.2.3:3000')).status).toBe(200);
+    const ready = await get('/readyz', '10.1.2.3:3000');
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.body)).toEqual({ ready: true });
     expect((await get('/mcp', '10.1.2.3:3000')).status).toBe(403);
   });
 
@@ -164,5 +166,153 @@ describe('Streamable HTTP: probes and metrics', () => {
     const metrics = await (await fetch(http.url.replace('/mcp', '/metrics'))).text();
     expect(metrics).not.toMatch(/injected/);
     expect(metrics).toMatch(/infra_mcp_tool_calls_total\{tool="\(unknown\)",outcome="denied"\} 1/);
+  });
+});
+
+describe('Streamable HTTP: rejected requests, body deadline, readiness details', () => {
+  let app2: InfraMcpServer;
+  let http2: RunningHttp;
+  const warnings: string[] = [];
+
+  beforeAll(async () => {
+    app2 = createServer({
+      plugins: [kv({ instances: { up: { url: 'http://kv.local' }, down: { url: 'http://broken.local' } } })],
+      audit: [new MemoryAuditSink()],
+      logger: { ...quiet, warn: (m: string) => warnings.push(m) },
+      env: {},
+    });
+    http2 = await serveHttp(app2, {
+      port: 0,
+      tokens: { alice: TOKEN },
+      maxBodyBytes: 4096,
+      bodyTimeoutMs: 300,
+      rejectLogIntervalMs: 60_000,
+    });
+  });
+  afterAll(async () => {
+    await http2.close();
+    await app2.close();
+  });
+
+  const post = (headers: Record<string, string>, body = JSON.stringify(init)) =>
+    fetch(http2.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...headers,
+      },
+      body,
+    });
+  const metric = async (reason: string) => {
+    const text = await (await fetch(http2.url.replace('/mcp', '/metrics'))).text();
+    const m = new RegExp(`^infra_mcp_http_rejected_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+
+  it('counts rejections by reason on /metrics and logs one line per reason per interval, with the number not logged', async () => {
+    expect(await metric('invalid_token')).toBe(0);
+    for (let i = 0; i < 5; i++) expect((await post({ authorization: `Bearer wrong-${i}` })).status).toBe(401);
+    expect((await post({})).status).toBe(401);
+    expect((await post({ authorization: `Bearer ${TOKEN}`, origin: 'https://evil.example' })).status).toBe(
+      403,
+    );
+    expect((await post({ authorization: `Bearer ${TOKEN}` }, 'x'.repeat(5000))).status).toBe(413);
+    expect(await metric('invalid_token')).toBe(5);
+    expect(await metric('missing_token')).toBe(1);
+    expect(await metric('origin')).toBe(1);
+    expect(await metric('body_too_large')).toBe(1);
+    expect(await metric('host')).toBe(0);
+    const invalid = warnings.filter((w) => w.includes('(invalid_token)'));
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0]).toMatch(
+      /^http: rejected request \(invalid_token\) from 127\.0\.0\.1: invalid bearer token$/,
+    );
+    expect(warnings.filter((w) => w.includes('(missing_token)'))).toHaveLength(1);
+    // the presented token never appears in the log
+    expect(warnings.join('\n')).not.toContain('wrong-');
+  });
+
+  it('cuts off a client that sends its body slowly (408 at the body deadline, connection closed)', async () => {
+    const { connect: tcp } = await import('node:net');
+    const port = http2.port;
+    const started = Date.now();
+    const result = await new Promise<{ response: string; closedAfterMs: number }>((resolve, reject) => {
+      const socket = tcp(port, '127.0.0.1');
+      let response = '';
+      let drip: NodeJS.Timeout | undefined;
+      socket.on('connect', () => {
+        socket.write(
+          `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{`,
+        );
+        // one byte every 50 ms: 1000 bytes would take 50 s
+        drip = setInterval(() => {
+          if (!socket.destroyed) socket.write(' ');
+        }, 50);
+      });
+      socket.on('data', (d) => {
+        response += d.toString();
+      });
+      socket.on('error', () => {}); // writes after the server closed
+      socket.on('close', () => {
+        clearInterval(drip);
+        resolve({ response, closedAfterMs: Date.now() - started });
+      });
+      setTimeout(() => reject(new Error('the slow client was not cut off within 5 s')), 5000);
+    });
+    expect(result.response).toMatch(/^HTTP\/1\.1 408 /);
+    expect(result.response).toContain('the body was not received within 0.3 s');
+    expect(result.closedAfterMs).toBeGreaterThanOrEqual(250);
+    expect(result.closedAfterMs).toBeLessThan(3000);
+    expect(await metric('body_timeout')).toBe(1);
+    // a normal client is unaffected
+    expect((await post({ authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  });
+
+  it('/readyz says only ready or not to anyone; backend details need a valid token', async () => {
+    const base = http2.url.replace('/mcp', '');
+    const anonymous = await fetch(`${base}/readyz`);
+    expect(anonymous.status).toBe(503);
+    expect(await anonymous.json()).toEqual({ ready: false });
+    const wrong = await fetch(`${base}/readyz`, { headers: { authorization: 'Bearer nope' } });
+    expect(await wrong.json()).toEqual({ ready: false });
+    const authorized = await fetch(`${base}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(authorized.status).toBe(503);
+    const body = (await authorized.json()) as any;
+    expect(body.ready).toBe(false);
+    expect(body.checks).toEqual([
+      { plugin: 'kv', instance: 'up', ok: true, message: '1 keys' },
+      expect.objectContaining({ plugin: 'kv', instance: 'down', ok: false }),
+    ]);
+    expect(body.checks[1].message).toContain('broken.local');
+  });
+});
+
+describe('RejectionLog', () => {
+  it('logs the first rejection of a reason, holds the rest for the interval, then says how many were not logged', () => {
+    const lines: string[] = [];
+    let now = 1_000_000;
+    const log = new RejectionLog(
+      (l) => lines.push(l),
+      60_000,
+      () => now,
+    );
+    log.reject('invalid_token', 'invalid bearer token', '10.0.0.1');
+    for (let i = 0; i < 41; i++) {
+      now += 1000;
+      log.reject('invalid_token', 'invalid bearer token', '10.0.0.1');
+    }
+    log.reject('host', 'Host header "evil"', '10.0.0.2'); // another reason has its own budget
+    expect(lines).toEqual([
+      'http: rejected request (invalid_token) from 10.0.0.1: invalid bearer token',
+      'http: rejected request (host) from 10.0.0.2: Host header "evil"',
+    ]);
+    now += 20_000;
+    log.reject('invalid_token', 'invalid bearer token', '10.0.0.3');
+    expect(lines[2]).toBe(
+      'http: rejected request (invalid_token) from 10.0.0.3: invalid bearer token; 41 more invalid_token rejections not logged in the last 61 s',
+    );
+    expect(log.count('invalid_token')).toBe(43);
+    expect(log.render()).toContain('infra_mcp_http_rejected_total{reason="invalid_token"} 43');
   });
 });

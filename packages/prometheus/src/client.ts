@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type http from 'node:http';
 import type https from 'node:https';
-import { ErrorCodes, type Logger, ToolError } from '@infra-mcp/core';
+import { createHttpsAgent, ErrorCodes, type Logger, ToolError } from '@infra-mcp/core';
 import type { PrometheusConfig } from './config.js';
 
 /** Query parameters; pairs so that repeated keys (match[]) survive. */
@@ -116,22 +116,12 @@ export class PrometheusClient {
     }
 
     if (base.protocol === 'https:') {
-      const tls = config.tls;
-      if (tls?.insecureSkipVerify) {
-        log.warn(
-          `TLS certificate verification is OFF for prometheus instance "${instance}" (${this.displayUrl}); tls.insecureSkipVerify is set`,
-        );
-      }
-      this.agent = new (httpsModule().Agent)({
-        keepAlive: true,
-        ca: tls?.caFile ? readFileSync(tls.caFile) : undefined,
-        cert: tls?.certFile ? readFileSync(tls.certFile) : undefined,
-        key: tls?.keyFile ? readFileSync(tls.keyFile) : undefined,
-        servername: tls?.serverName,
-        rejectUnauthorized: !tls?.insecureSkipVerify,
+      this.agent = createHttpsAgent(config.tls, {
+        label: `prometheus instance "${instance}" (${this.displayUrl})`,
+        log,
       });
     } else if (base.protocol === 'http:') {
-      if (config.tls?.caFile || config.tls?.certFile)
+      if (config.tls?.caFile || config.tls?.certFile || config.tls?.fingerprint256)
         log.warn(`prometheus instance "${instance}": tls options are ignored for an http:// URL`);
       this.agent = new (httpModule().Agent)({ keepAlive: true });
     } else {
@@ -396,7 +386,7 @@ export class PrometheusClient {
       return new ToolError(
         'tls_error',
         `TLS handshake with prometheus instance "${this.instance}" failed: ${err.message}`,
-        'set tls.caFile to the CA that signed the server certificate (or tls.serverName); turning verification off (tls.insecureSkipVerify) is a last resort',
+        'set tls.caFile to the CA that signed the server certificate (or tls.serverName), or pin its certificate with tls.fingerprint256; turning verification off (tls.insecureSkipVerify) is a last resort',
       );
     }
     return new ToolError(

@@ -1,23 +1,7 @@
-import { example, secret } from '@infra-mcp/core';
+import { allowListSchema, example, secret, tlsOptionsSchema } from '@infra-mcp/core';
 import { z } from 'zod';
 import { sigv4ConfigSchema } from './aws.js';
 import { parseDuration } from './time.js';
-
-export const tlsSchema = z
-  .object({
-    caFile: z
-      .string()
-      .optional()
-      .describe('PEM file of CA certificates to trust (replaces the system roots)'),
-    certFile: z.string().optional().describe('Client certificate (PEM) for mutual TLS'),
-    keyFile: z.string().optional().describe('Client private key (PEM) for mutual TLS'),
-    serverName: z.string().optional().describe('TLS server name (SNI) when it differs from the URL host'),
-    insecureSkipVerify: z
-      .boolean()
-      .default(false)
-      .describe('Turn certificate verification off (logged; never the default)'),
-  })
-  .strict();
 
 /** Options of one Prometheus instance. */
 export const configSchema = z.object({
@@ -36,7 +20,8 @@ export const configSchema = z.object({
     .describe('HTTP basic auth'),
   bearerToken: secret(z.string().optional()).describe('Bearer token'),
   bearerTokenFile: z.string().optional().describe('File holding the bearer token (re-read when it changes)'),
-  tls: tlsSchema.optional(),
+  // core's shared TLS options: caFile, certFile/keyFile, serverName, fingerprint256, insecureSkipVerify
+  tls: tlsOptionsSchema.optional(),
   sigv4: sigv4ConfigSchema
     .optional()
     .describe('Sign requests with AWS SigV4 (Amazon Managed Service for Prometheus)'),
@@ -64,6 +49,10 @@ export const configSchema = z.object({
     .positive()
     .default(500)
     .describe('Cardinality guard: range queries over this many series are refused with a hint'),
+  allow: allowListSchema({
+    label:
+      'Label names whose values label_values may list (e.g. ["job", "instance", "team_*"]); narrows discovery, not a data boundary while prometheus_query is allowed',
+  }),
   maxRange: example(
     z.string().refine((v) => (parseDuration(v) ?? 0) > 0, {
       message:
@@ -90,6 +79,7 @@ export const envMap: Record<string, string> = {
   PROMETHEUS_TLS_CERT_FILE: 'tls.certFile',
   PROMETHEUS_TLS_KEY_FILE: 'tls.keyFile',
   PROMETHEUS_TLS_INSECURE_SKIP_VERIFY: 'tls.insecureSkipVerify',
+  PROMETHEUS_TLS_FINGERPRINT256: 'tls.fingerprint256',
   PROMETHEUS_SIGV4_REGION: 'sigv4.region',
   PROMETHEUS_SIGV4_PROFILE: 'sigv4.profile',
   PROMETHEUS_SIGV4_ROLE_ARN: 'sigv4.roleArn',

@@ -1,8 +1,9 @@
 /**
  * Connection behaviour against the real Prometheus behind a recording proxy: base path prefixes,
  * POST form bodies and the GET fallback, auth (basic, bearer value and file, custom headers),
- * TLS (custom CA, client certificates, verification off), warnings, configuration sources.
+ * TLS (custom CA, client certificates, certificate pinning, verification off), warnings, configuration sources.
  */
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -237,6 +238,37 @@ describe('TLS', () => {
       /TLS certificate verification is OFF for prometheus instance "default"/,
     );
     await t.close();
+  });
+
+  it('pins the server certificate (tls.fingerprint256): the pin alone admits a self-signed server; a wrong pin is refused naming both fingerprints', async () => {
+    const pin = new X509Certificate(await readFile(server.certFile)).fingerprint256;
+    const wrong = '00'.repeat(32);
+    const t = await connect([
+      prometheus({
+        instances: {
+          pinned: { url: tlsProxy.url, tls: { fingerprint256: pin.replace(/:/g, '').toLowerCase() } },
+          impostor: { url: tlsProxy.url, tls: { fingerprint256: wrong } },
+        },
+      }),
+    ]);
+    const ok = await t.call('prometheus_query', { instance: 'pinned', query: 'up{job="node"}' });
+    expect(ok.isError, ok.text).toBe(false);
+    const before = tlsProxy.requests.length;
+    const refused = await t.call('prometheus_query', { instance: 'impostor', query: 'up' });
+    expect(refused.errorCode).toBe('tls_error');
+    expect(refused.text).toContain('pin mismatch for prometheus instance "impostor"');
+    expect(refused.text).toContain(`expected SHA-256 ${'00:'.repeat(31)}00, got ${pin}`);
+    expect(tlsProxy.requests.length).toBe(before); // nothing was sent to the unpinned server
+    await t.close();
+    const fromEnv = await connect([prometheus()], {
+      env: { PROMETHEUS_URL: tlsProxy.url, PROMETHEUS_TLS_FINGERPRINT256: pin },
+    });
+    const viaEnv = await fromEnv.call('prometheus_query', { query: 'up{job="node"}' });
+    expect(viaEnv.isError, viaEnv.text).toBe(false);
+    await fromEnv.close();
+    await expect(
+      connect([prometheus({ url: tlsProxy.url, tls: { fingerprint256: 'not-a-fingerprint' } })]),
+    ).rejects.toThrow(/tls\.fingerprint256.*64 hex digits/s);
   });
 
   it('presents a client certificate (mutual TLS)', async () => {

@@ -381,6 +381,35 @@ describe('series, labels, label_values, metadata', () => {
     expect(r.errorCode).toBe('bad_label');
   });
 
+  it('label_values honours the instance allow-list of label names (allow.label), with a denial naming label, value and patterns', async () => {
+    const c = await connect([
+      prometheus({
+        instances: {
+          open: { url: prom.url },
+          narrow: { url: prom.url, allow: { label: ['job', 'node_*', '!node_secret'] } },
+        },
+      }),
+    ]);
+    const ok = await c.call('prometheus_label_values', { instance: 'narrow', label: 'job' });
+    expect(ok.structured.values).toEqual(['down', 'node', 'prometheus']);
+    const denied = await c.call('prometheus_label_values', { instance: 'narrow', label: 'instance' });
+    expect(denied.errorCode).toBe('denied_by_policy');
+    expect(denied.text).toContain(
+      'label "instance" is not allowed on prometheus instance "narrow": allowed label patterns are job, node_*, !node_secret',
+    );
+    expect(
+      (await c.call('prometheus_label_values', { instance: 'narrow', label: 'node_secret' })).errorCode,
+    ).toBe('denied_by_policy');
+    // no list on the other instance: not restricted
+    expect((await c.call('prometheus_label_values', { instance: 'open', label: 'instance' })).isError).toBe(
+      false,
+    );
+    await c.close();
+    await expect(
+      connect([prometheus({ url: prom.url, allow: { labels: ['job'] } } as never)]),
+    ).rejects.toThrow(/unknown key "plugins\.prometheus\.allow\.labels"; known keys here: label/);
+  });
+
   it('metadata gives type and help', async () => {
     const r = await t.call('prometheus_metadata', { metric: 'node_cpu_seconds_total' });
     expect(r.structured.metrics).toEqual([

@@ -1,4 +1,4 @@
-import { defineTool, maxBytesArg, ToolError } from '@infra-mcp/core';
+import { checkAllowed, defineTool, maxBytesArg, ToolError } from '@infra-mcp/core';
 import { z } from 'zod';
 import { type Ctx, contains, optionalWindow, render, timeArg } from './common.js';
 import {
@@ -47,6 +47,10 @@ export const labelValuesTool = defineTool({
         'label names match [a-zA-Z_][a-zA-Z0-9_]*; labels lists them',
       );
     }
+    checkAllowed(ctx.client.config.allow, 'label', args.label, {
+      where: `prometheus instance "${ctx.instance}"`,
+      configKey: 'allow.label of this instance',
+    });
     const fp = fingerprint('label_values', ctx.instance, args);
     const offset = readCursor(args.cursor, fp);
     const params: [string, string][] = [
