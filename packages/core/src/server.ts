@@ -20,7 +20,14 @@ import {
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { z } from 'zod';
 import { type ApprovalOptions, Approvals, changeHash } from './approval.js';
-import { AuditLog, type AuditSink, JsonlAuditSink, type Outcome } from './audit.js';
+import {
+  AuditLog,
+  type AuditSink,
+  boundToolName,
+  isPlausibleToolName,
+  JsonlAuditSink,
+  type Outcome,
+} from './audit.js';
 import { ErrorCodes, isToolError, ToolError } from './errors.js';
 import { sha256 } from './hash.js';
 import { type Logger, type LogLevel, levelRank, stderrLogger } from './log.js';
@@ -121,6 +128,7 @@ export class InfraMcpServer {
     this.approvals = new Approvals(options.approvals);
     this.approvalMode = options.approvals?.mode ?? 'token';
     this.audit = new AuditLog(options.audit ?? [new JsonlAuditSink()]);
+    this.metrics.auditStatus = () => this.audit.status();
     const runtimes: PluginRuntime[] = [];
     for (const plugin of options.plugins) {
       const runtime = PluginRuntime.resolve(
@@ -497,7 +505,10 @@ export class InfraMcpServer {
     call: CallContext,
   ): Promise<CallToolResult> {
     const started = Date.now();
-    const tool = this.registry.tools.get(name) ?? this.registry.hidden.get(name);
+    // absurd names (over 64 characters or outside [a-z0-9_]) are unknown without a lookup
+    const tool = isPlausibleToolName(name)
+      ? (this.registry.tools.get(name) ?? this.registry.hidden.get(name))
+      : undefined;
     let instance: string | undefined;
     let dryRun = false;
     const finish = async (
@@ -522,7 +533,8 @@ export class InfraMcpServer {
           resultBytes: bytes,
         });
       } catch (err) {
-        this.log.error((err as Error).message);
+        const report = this.audit.reportFailure(err); // rate-limited; every loss is counted
+        if (report) this.log.error(report);
         if (tool && tool.effect !== 'read' && outcome === 'ok') {
           return errorResult(
             new ToolError(
@@ -540,7 +552,7 @@ export class InfraMcpServer {
       await finish({ content: [] }, 'denied', 'unknown_tool');
       throw new McpError(
         ErrorCode.InvalidParams,
-        `Unknown tool: ${name}. tools/list shows the tools this server offers.`,
+        `Unknown tool: ${boundToolName(name)}. tools/list shows the tools this server offers.`,
       );
     }
     const plugin = tool.runtime.plugin;

@@ -1,0 +1,248 @@
+import {
+  appendFileSync,
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import {
+  type AuditCheckpoint,
+  defaultCheckpointPath,
+  loadAuditKey,
+  readCheckpoint,
+  writeCheckpoint,
+} from './key.js';
+import { acquireLock, type LockOptions } from './lock.js';
+import { AUDIT_NOTE_TOOL, type AuditEntry, type AuditRecord } from './record.js';
+import type { AuditSink } from './sink.js';
+
+/** Default audit file: $XDG_STATE_HOME/infra-mcp/audit.jsonl (~/.local/state/infra-mcp/audit.jsonl). */
+export function defaultAuditPath(env = process.env): string {
+  const state = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(state, 'infra-mcp', 'audit.jsonl');
+}
+
+/** Rotated files are `<file>.<UTC time>` (`audit.jsonl.20261123T193000123Z`), oldest first by name. */
+export const ROTATED_SUFFIX = /^\d{8}T\d{9}Z(-\d+)?$/;
+
+export interface JsonlAuditSinkOptions {
+  /** Default: `defaultAuditPath()`. */
+  path?: string;
+  /** Chain key; default `INFRA_MCP_AUDIT_KEY`, else the key file. */
+  key?: string | Buffer;
+  /** Default `~/.config/infra-mcp/audit.key` (created 0600 at first use). */
+  keyFile?: string;
+  /** Head checkpoint file (default next to the key file, named by the log's path); `false`: none. */
+  checkpoint?: string | false;
+  /** Start a new file when the current one reaches this size (default 64 MiB; 0: never). */
+  rotateBytes?: number;
+  lock?: LockOptions;
+  env?: NodeJS.ProcessEnv;
+}
+
+const nowIso = () => new Date().toISOString();
+const note = (outcome: AuditEntry['outcome'], details: Record<string, unknown>): AuditEntry => {
+  const t = nowIso();
+  return { start: t, end: t, tool: AUDIT_NOTE_TOOL, args: {}, dryRun: false, outcome, resultBytes: 0, details };
+};
+
+/**
+ * Appends records to a JSONL file. Several processes may share the file (every stdio server a
+ * desktop client starts appends to the default one); each writes its own chain, and each append
+ * holds a lock file while it checks the tail, rotates when due, appends and moves the head
+ * checkpoint. The file work is synchronous: a handful of syscalls instead of thread-pool round trips.
+ *
+ * - A torn last line (a crash or a full disk mid-write) is cut off at the next append, kept in
+ *   `<file>.torn-<time>`, and a `(audit)` record with outcome `recovered` says so.
+ * - At `rotateBytes` the file is renamed `<file>.<time>` and the new file starts with a `(audit)`
+ *   `rotated` record holding the old file's last hash (`details.previousLast`).
+ */
+export class JsonlAuditSink implements AuditSink {
+  readonly name = 'jsonl';
+  readonly path: string;
+  readonly checkpointPath: string | undefined;
+  private readonly options: JsonlAuditSinkOptions;
+  private dirReady = false;
+  /** The file as this process last left it: when its size is unchanged, its tail is known good. */
+  private known?: { size: number; hash: string };
+  private checkpointError?: string;
+
+  constructor(pathOrOptions: string | JsonlAuditSinkOptions = {}) {
+    this.options = typeof pathOrOptions === 'string' ? { path: pathOrOptions } : pathOrOptions;
+    const env = this.options.env ?? process.env;
+    this.path = this.options.path ?? defaultAuditPath(env);
+    this.checkpointPath =
+      this.options.checkpoint === false ? undefined : (this.options.checkpoint ?? defaultCheckpointPath(this.path, env));
+  }
+
+  hmacKey(): Buffer {
+    return loadAuditKey({ key: this.options.key, keyFile: this.options.keyFile, env: this.options.env });
+  }
+
+  private ensureDir(): void {
+    if (this.dirReady) return;
+    mkdirSync(dirname(this.path), { recursive: true });
+    if (this.checkpointPath) mkdirSync(dirname(this.checkpointPath), { recursive: true, mode: 0o700 });
+    this.dirReady = true;
+  }
+
+  /** Writable, the key readable, the checkpoint writable (fails writes closed otherwise). */
+  async check(): Promise<void> {
+    this.ensureDir();
+    closeSync(openSync(this.path, 'a', 0o600));
+    this.hmacKey();
+    if (this.checkpointError) throw new Error(`audit checkpoint not written: ${this.checkpointError}`);
+  }
+
+  async append(record: AuditRecord): Promise<void> {
+    await this.appendChained(() => [record]);
+  }
+
+  async appendChained(build: (notes: AuditEntry[]) => AuditRecord[]): Promise<AuditRecord[]> {
+    this.ensureDir();
+    const release = await acquireLock(`${this.path}.lock`, this.options.lock);
+    try {
+      const notes: AuditEntry[] = [];
+      let size = statSync(this.path, { throwIfNoEntry: false })?.size ?? 0;
+      if (size > 0 && this.known?.size !== size) {
+        const torn = this.recoverTail(size);
+        if (torn) {
+          notes.push(note('recovered', torn.details));
+          size = torn.size;
+        }
+      }
+      const rotateBytes = this.options.rotateBytes ?? 64 * 1024 * 1024;
+      if (rotateBytes > 0 && size >= rotateBytes) {
+        const previousLast = this.known?.size === size ? this.known.hash : lastRecordHash(this.path);
+        const rotated = rotatedName(this.path);
+        renameSync(this.path, rotated);
+        notes.push(note('rotated', { previous: basename(rotated), previousLast }));
+        size = 0;
+      }
+      const records = build(notes);
+      const data = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+      appendFileSync(this.path, data, { mode: 0o600 });
+      const last = records[records.length - 1]!;
+      this.known = { size: size + Buffer.byteLength(data), hash: last.hash };
+      this.moveHead(records);
+      return records;
+    } finally {
+      release();
+    }
+  }
+
+  /** Records are in the file: a checkpoint that cannot be written is reported by check(), not thrown here. */
+  private moveHead(records: AuditRecord[]): void {
+    if (!this.checkpointPath) return;
+    try {
+      const cp: AuditCheckpoint = readCheckpoint(this.checkpointPath) ?? {
+        v: 1,
+        file: this.path,
+        chains: {},
+      };
+      const at = nowIso();
+      for (const r of records) {
+        if (r.chain === undefined || r.seq === undefined) continue;
+        cp.chains[r.chain] = { seq: r.seq, hash: r.hash, at };
+        cp.last = { chain: r.chain, seq: r.seq, hash: r.hash };
+      }
+      writeCheckpoint(this.checkpointPath, cp);
+      this.checkpointError = undefined;
+    } catch (err) {
+      this.checkpointError = (err as Error).message;
+    }
+  }
+
+  /** If the file does not end with a newline: keep the torn bytes aside and cut the file after its last full line. */
+  private recoverTail(size: number): { size: number; details: Record<string, unknown> } | undefined {
+    const fd = openSync(this.path, 'r+');
+    try {
+      const one = Buffer.alloc(1);
+      readSync(fd, one, 0, 1, size - 1);
+      if (one[0] === 0x0a) return undefined;
+      const cut = lastNewline(fd, size) + 1;
+      const kept = `${this.path}.torn-${stamp()}`;
+      const out = openSync(kept, 'wx', 0o600);
+      try {
+        const buf = Buffer.alloc(Math.min(1 << 20, size - cut));
+        for (let pos = cut; pos < size; ) {
+          const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+          writeSync(out, buf, 0, n);
+          pos += n;
+        }
+      } finally {
+        closeSync(out);
+      }
+      ftruncateSync(fd, cut);
+      return {
+        size: cut,
+        details: {
+          tornBytes: size - cut,
+          keptIn: basename(kept),
+          reason: 'the last line was incomplete (a crash or a full disk during a write)',
+        },
+      };
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Offset of the last newline before `size`, or -1. Reads backwards in chunks. */
+function lastNewline(fd: number, size: number): number {
+  const buf = Buffer.alloc(64 * 1024);
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - buf.length);
+    readSync(fd, buf, 0, end - start, start);
+    const i = buf.subarray(0, end - start).lastIndexOf(0x0a);
+    if (i >= 0) return start + i;
+    end = start;
+  }
+  return -1;
+}
+
+/** Hash of the last complete record of a file (read backwards; undefined when it has none). */
+export function lastRecordHash(path: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const { size } = fstatSync(fd);
+    let end = size;
+    // skip the final newline, then find the one before the last line
+    const one = Buffer.alloc(1);
+    while (end > 0) {
+      readSync(fd, one, 0, 1, end - 1);
+      if (one[0] !== 0x0a) break;
+      end--;
+    }
+    if (end === 0) return undefined;
+    const start = lastNewline(fd, end) + 1;
+    const buf = Buffer.alloc(end - start);
+    readSync(fd, buf, 0, buf.length, start);
+    return (JSON.parse(buf.toString('utf8')) as AuditRecord).hash;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:.]/g, '');
+}
+
+function rotatedName(path: string): string {
+  const base = `${path}.${stamp()}`;
+  for (let i = 0; ; i++) {
+    const name = i === 0 ? base : `${base}-${i}`;
+    if (!statSync(name, { throwIfNoEntry: false })) return name;
+  }
+}
