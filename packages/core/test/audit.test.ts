@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, stat, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@infra-mcp/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import {
   verifyAuditFile,
   verifyRecords,
 } from '../src/index.js';
+import { acquireLock } from '../src/audit.js';
 import { kv } from './fixture-plugin.js';
 
 // key and head checkpoints go to a temp config dir, not the user's
@@ -284,6 +285,8 @@ describe('audit that cannot silently stop', () => {
       rmSync(join(dir, 'filler'));
       await t.call('kv_get', { key: 'after' });
       await t.close();
+      // short writes were cut back: no torn line, nothing to keep aside
+      expect(readdirSync(dir)).toEqual(['audit.jsonl']);
       const lines = await readLines(file);
       const notes = lines.filter((l) => l.tool === '(audit)').map((l) => l.outcome);
       expect(notes).toContain('lost');
@@ -312,5 +315,34 @@ describe('rotation', () => {
     rmSync(result.files![1]!);
     expect(await verifyAuditFile(file)).toMatchObject({ ok: false });
     expect(existsSync(file)).toBe(true);
+  });
+});
+
+describe('audit lock', () => {
+  it('a lock whose holder is dead is taken at once, by exactly one of several takers', async () => {
+    const lock = `${await tempFile()}.lock`;
+    // pid above any pid_max: no such process
+    writeFileSync(lock, JSON.stringify({ pid: 4_194_305, host: hostname(), time: Date.now(), nonce: 'dead' }));
+    let holders = 0;
+    let maxHolders = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const release = await acquireLock(lock);
+        maxHolders = Math.max(maxHolders, ++holders);
+        await new Promise((r) => setTimeout(r, 30));
+        holders--;
+        release();
+      }),
+    );
+    expect(maxHolders).toBe(1);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('a lock held by a live process is waited for, then reported with its pid', async () => {
+    const lock = `${await tempFile()}.lock`;
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), time: Date.now(), nonce: 'live' }));
+    await expect(acquireLock(lock, { waitMs: 200 })).rejects.toThrow(`locked by another process (${lock}: pid ${process.pid}`);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   closeSync,
@@ -7,7 +8,9 @@ import {
   openSync,
   readSync,
   renameSync,
+  rmSync,
   statSync,
+  truncateSync,
   writeSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
@@ -128,7 +131,17 @@ export class JsonlAuditSink implements AuditSink {
       }
       const records = build(notes);
       const data = records.map((r) => `${JSON.stringify(r)}\n`).join('');
-      appendFileSync(this.path, data, { mode: 0o600 });
+      try {
+        appendFileSync(this.path, data, { mode: 0o600 });
+      } catch (err) {
+        // a short write (full disk) leaves no torn line behind: cut back to where this append began
+        try {
+          truncateSync(this.path, size);
+        } catch {
+          // the next append recovers the tail
+        }
+        throw err;
+      }
       const last = records[records.length - 1]!;
       this.known = { size: size + Buffer.byteLength(data), hash: last.hash };
       this.moveHead(records);
@@ -160,40 +173,53 @@ export class JsonlAuditSink implements AuditSink {
     }
   }
 
-  /** If the file does not end with a newline: keep the torn bytes aside and cut the file after its last full line. */
+  /**
+   * If the file does not end with a newline (a crash mid-write): cut it after its last full line
+   * and keep the torn bytes in `<file>.torn-<time>`; when even that cannot be written (a full
+   * disk), the recovered record holds their size, hash and first bytes instead.
+   */
   private recoverTail(size: number): { size: number; details: Record<string, unknown> } | undefined {
     const fd = openSync(this.path, 'r+');
+    let torn: Buffer;
+    let cut: number;
     try {
       const one = Buffer.alloc(1);
       readSync(fd, one, 0, 1, size - 1);
       if (one[0] === 0x0a) return undefined;
-      const cut = lastNewline(fd, size) + 1;
-      const kept = `${this.path}.torn-${stamp()}`;
-      const out = openSync(kept, 'wx', 0o600);
-      try {
-        const buf = Buffer.alloc(Math.min(1 << 20, size - cut));
-        for (let pos = cut; pos < size; ) {
-          const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
-          writeSync(out, buf, 0, n);
-          pos += n;
-        }
-      } finally {
-        closeSync(out);
-      }
+      cut = lastNewline(fd, size) + 1;
+      torn = Buffer.alloc(Math.min(TORN_KEEP, size - cut));
+      readSync(fd, torn, 0, torn.length, cut);
       ftruncateSync(fd, cut);
-      return {
-        size: cut,
-        details: {
-          tornBytes: size - cut,
-          keptIn: basename(kept),
-          reason: 'the last line was incomplete (a crash or a full disk during a write)',
-        },
-      };
     } finally {
       closeSync(fd);
     }
+    const details: Record<string, unknown> = {
+      tornBytes: size - cut,
+      reason: 'the last line was incomplete (a crash or a full disk during a write)',
+    };
+    const kept = uniqueName(`${this.path}.torn-${stamp()}`);
+    try {
+      const out = openSync(kept, 'wx', 0o600);
+      try {
+        writeSync(out, torn);
+      } finally {
+        closeSync(out);
+      }
+      details.keptIn = basename(kept);
+      if (size - cut > torn.length) details.keptBytes = torn.length;
+    } catch (err) {
+      rmSync(kept, { force: true });
+      details.keptIn = null;
+      details.keepError = (err as Error).message;
+      details.tornSha256 = createHash('sha256').update(torn).digest('hex');
+      details.tornPrefix = torn.subarray(0, 512).toString('utf8');
+    }
+    return { size: cut, details };
   }
 }
+
+/** Torn bytes kept aside at most (a torn record is at most a few KiB; anything longer is garbage). */
+const TORN_KEEP = 1 << 20;
 
 /** Offset of the last newline before `size`, or -1. Reads backwards in chunks. */
 function lastNewline(fd: number, size: number): number {
@@ -240,7 +266,10 @@ function stamp(): string {
 }
 
 function rotatedName(path: string): string {
-  const base = `${path}.${stamp()}`;
+  return uniqueName(`${path}.${stamp()}`);
+}
+
+function uniqueName(base: string): string {
   for (let i = 0; ; i++) {
     const name = i === 0 ? base : `${base}-${i}`;
     if (!statSync(name, { throwIfNoEntry: false })) return name;
