@@ -4,8 +4,6 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
-  statSync,
   writeSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
@@ -108,25 +106,12 @@ export function readCheckpoint(path: string): AuditCheckpoint | undefined {
   }
 }
 
-/** Write atomically (temp file + rename). Callers hold the log's lock. */
-export function writeCheckpoint(path: string, cp: AuditCheckpoint): void {
+/** Keep the CHECKPOINT_CHAINS most recently appended chains. */
+export function pruneCheckpoint(cp: AuditCheckpoint): void {
   const names = Object.keys(cp.chains);
-  if (names.length > CHECKPOINT_CHAINS) {
-    names
-      .sort((a, b) => cp.chains[b]!.at.localeCompare(cp.chains[a]!.at))
-      .slice(CHECKPOINT_CHAINS)
-      .forEach((n) => delete cp.chains[n]);
-  }
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(cp));
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-export function ensureDir(path: string): void {
-  if (!statSync(path, { throwIfNoEntry: false })) mkdirSync(path, { recursive: true, mode: 0o700 });
+  if (names.length <= CHECKPOINT_CHAINS) return;
+  names
+    .sort((a, b) => cp.chains[b]!.at.localeCompare(cp.chains[a]!.at))
+    .slice(CHECKPOINT_CHAINS)
+    .forEach((n) => delete cp.chains[n]);
 }
