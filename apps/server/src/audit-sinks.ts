@@ -34,11 +34,14 @@ export async function buildAuditSinks(
   const sinks: AuditSink[] = [];
   for (const spec of audit.sinks) {
     if (spec === 'jsonl')
-      sinks.push(new JsonlAuditSink({ path: auditFile, keyFile: audit.keyFile, rotateBytes: audit.rotateBytes, env }));
+      sinks.push(
+        new JsonlAuditSink({ path: auditFile, keyFile: audit.keyFile, rotateBytes: audit.rotateBytes, env }),
+      );
     else if (spec === 'stderr') sinks.push(new StderrAuditSink());
     else {
       const where = `audit.sinks: module ${spec.module}`;
-      const isPath = spec.module.startsWith('.') || isAbsolute(spec.module) || existsSync(resolve(base, spec.module));
+      const isPath =
+        spec.module.startsWith('.') || isAbsolute(spec.module) || existsSync(resolve(base, spec.module));
       let mod: Record<string, unknown>;
       try {
         mod = await import(isPath ? pathToFileURL(resolve(base, spec.module)).href : spec.module);

@@ -47,7 +47,9 @@ describe('infra-mcp audit', () => {
     await writeFile(config, `audit:\n  sinks:\n    - module: ${SINK}\n      export: notASink\n`);
     const bad = await run(['tools', '--config', config], { env });
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/audit.sinks: module .*audit-sink.mjs: export "notASink" is not an audit sink/);
+    expect(bad.stderr).toMatch(
+      /audit.sinks: module .*audit-sink.mjs: export "notASink" is not an audit sink/,
+    );
   });
 
   it('verify reports chains, finds removed newest records, and a missing file is an error', async () => {

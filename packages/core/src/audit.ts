@@ -1,5 +1,5 @@
 /** Audit: records, chains, sinks, verification. See the README's "Audit" section. */
-export { JsonlAuditSink, type JsonlAuditSinkOptions, defaultAuditPath } from './audit/jsonl-sink.js';
+export { defaultAuditPath, JsonlAuditSink, type JsonlAuditSinkOptions } from './audit/jsonl-sink.js';
 export {
   type AuditCheckpoint,
   type AuditKeyOptions,
@@ -9,7 +9,13 @@ export {
   loadAuditKey,
 } from './audit/key.js';
 export { acquireLock, type LockOptions } from './audit/lock.js';
-export { AuditLog, type AuditLogOptions, type AuditStatus, MemoryAuditSink, StderrAuditSink } from './audit/log.js';
+export {
+  AuditLog,
+  type AuditLogOptions,
+  type AuditStatus,
+  MemoryAuditSink,
+  StderrAuditSink,
+} from './audit/log.js';
 export {
   AUDIT_LIMITS,
   AUDIT_NOTE_TOOL,

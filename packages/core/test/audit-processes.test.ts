@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +20,11 @@ beforeAll(async () => {
 
 function run(args: string[], nodeArgs: string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...nodeArgs, child, ...args], { env, maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    execFile(
+      process.execPath,
+      [...nodeArgs, child, ...args],
+      { env, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
     );
   });
 }
@@ -42,7 +45,10 @@ describe('audit with several processes', () => {
 
     // a holder killed inside the lock leaves a lock file with its (now dead) pid
     const marker = join(dir, 'locked');
-    const holder: ChildProcess = spawn(process.execPath, [child, 'hold-lock', file, marker], { env, stdio: 'ignore' });
+    const holder: ChildProcess = spawn(process.execPath, [child, 'hold-lock', file, marker], {
+      env,
+      stdio: 'ignore',
+    });
     await waitFor(marker);
     holder.kill('SIGKILL');
     await new Promise((r) => holder.once('exit', r));
@@ -52,7 +58,9 @@ describe('audit with several processes', () => {
     const started = Date.now();
     const writers = 4;
     const each = 40;
-    const outs = await Promise.all(Array.from({ length: writers }, () => run(['writer', file, String(each)])));
+    const outs = await Promise.all(
+      Array.from({ length: writers }, () => run(['writer', file, String(each)])),
+    );
     const elapsed = Date.now() - started;
     // the dead holder is seen at once (pid), not after the 30 s age limit or a 5 s wait per call
     expect(elapsed).toBeLessThan(15_000);
@@ -62,8 +70,12 @@ describe('audit with several processes', () => {
     expect(result).toMatchObject({ ok: true, records: 1 + writers * each });
     expect(result.warnings).toBeUndefined(); // the checkpoint saw every append (no two holders at once)
     expect(result.chains).toHaveLength(1 + writers);
-    for (const c of result.chains!.slice(1)) expect(c).toMatchObject({ records: each, firstSeq: 1, lastSeq: each });
-    const records = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+    for (const c of result.chains!.slice(1))
+      expect(c).toMatchObject({ records: each, firstSeq: 1, lastSeq: each });
+    const records = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditRecord);
     const pids = new Set(records.map((r) => (r.args as { pid: number }).pid));
     expect(pids.size).toBe(1 + writers);
     expect(existsSync(`${file}.lock`)).toBe(false);
@@ -88,7 +100,15 @@ describe('audit with several processes', () => {
     const pad = 'p'.repeat(6000);
     let n = 0;
     while (bytes < 80 * 1024 * 1024) {
-      await log.record({ start: 's', end: 'e', tool: 'kv_get', args: { pad, n }, dryRun: false, outcome: 'ok', resultBytes: 1 });
+      await log.record({
+        start: 's',
+        end: 'e',
+        tool: 'kv_get',
+        args: { pad, n },
+        dryRun: false,
+        outcome: 'ok',
+        resultBytes: 1,
+      });
       n++;
     }
     closeSync(fd);
@@ -98,7 +118,9 @@ describe('audit with several processes', () => {
       const out = JSON.parse(await run(['verify', file], ['--max-old-space-size=64']));
       expect(out).toMatchObject({ ok: true, records: n });
       expect(out.peakHeap).toBeLessThan(size / 4);
-      console.log(`verify: ${(size / 2 ** 20).toFixed(0)} MiB, ${n} records, peak heap ${(out.peakHeap / 2 ** 20).toFixed(1)} MiB, ${out.ms} ms`);
+      console.log(
+        `verify: ${(size / 2 ** 20).toFixed(0)} MiB, ${n} records, peak heap ${(out.peakHeap / 2 ** 20).toFixed(1)} MiB, ${out.ms} ms`,
+      );
     } finally {
       delete env.INFRA_MCP_AUDIT_KEY;
       await rm(dir, { recursive: true });

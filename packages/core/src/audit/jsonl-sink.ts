@@ -16,12 +16,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import {
-  type AuditCheckpoint,
-  defaultCheckpointPath,
-  loadAuditKey,
-  pruneCheckpoint,
-} from './key.js';
+import { type AuditCheckpoint, defaultCheckpointPath, loadAuditKey, pruneCheckpoint } from './key.js';
 import { acquireLock, type LockOptions } from './lock.js';
 import { AUDIT_NOTE_TOOL, type AuditEntry, type AuditRecord } from './record.js';
 import type { AuditSink } from './sink.js';
@@ -53,7 +48,16 @@ export interface JsonlAuditSinkOptions {
 const nowIso = () => new Date().toISOString();
 const note = (outcome: AuditEntry['outcome'], details: Record<string, unknown>): AuditEntry => {
   const t = nowIso();
-  return { start: t, end: t, tool: AUDIT_NOTE_TOOL, args: {}, dryRun: false, outcome, resultBytes: 0, details };
+  return {
+    start: t,
+    end: t,
+    tool: AUDIT_NOTE_TOOL,
+    args: {},
+    dryRun: false,
+    outcome,
+    resultBytes: 0,
+    details,
+  };
 };
 
 /**
@@ -84,11 +88,17 @@ export class JsonlAuditSink implements AuditSink {
     const env = this.options.env ?? process.env;
     this.path = this.options.path ?? defaultAuditPath(env);
     this.checkpointPath =
-      this.options.checkpoint === false ? undefined : (this.options.checkpoint ?? defaultCheckpointPath(this.path, env));
+      this.options.checkpoint === false
+        ? undefined
+        : (this.options.checkpoint ?? defaultCheckpointPath(this.path, env));
   }
 
   hmacKey(): Buffer {
-    this.key ??= loadAuditKey({ key: this.options.key, keyFile: this.options.keyFile, env: this.options.env });
+    this.key ??= loadAuditKey({
+      key: this.options.key,
+      keyFile: this.options.keyFile,
+      env: this.options.env,
+    });
     return this.key;
   }
 

@@ -1,11 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -110,8 +104,8 @@ export function readCheckpoint(path: string): AuditCheckpoint | undefined {
 export function pruneCheckpoint(cp: AuditCheckpoint): void {
   const names = Object.keys(cp.chains);
   if (names.length <= CHECKPOINT_CHAINS) return;
-  names
+  const oldest = names
     .sort((a, b) => cp.chains[b]!.at.localeCompare(cp.chains[a]!.at))
-    .slice(CHECKPOINT_CHAINS)
-    .forEach((n) => delete cp.chains[n]);
+    .slice(CHECKPOINT_CHAINS);
+  for (const n of oldest) delete cp.chains[n];
 }

@@ -136,7 +136,9 @@ export class AuditLog {
         records = [];
         if (primary?.appendChained) {
           try {
-            records = await primary.appendChained((notes) => this.chain([...notes, ...this.lostNote(), bounded]));
+            records = await primary.appendChained((notes) =>
+              this.chain([...notes, ...this.lostNote(), bounded]),
+            );
             for (const r of records) this.commit(r);
           } catch (err) {
             fail(primary, err);
@@ -157,7 +159,10 @@ export class AuditLog {
         }
       } catch (err) {
         // no key: nothing can be chained
-        this.countLost(this.sinks.map((s) => s.name), (err as Error).message);
+        this.countLost(
+          this.sinks.map((s) => s.name),
+          (err as Error).message,
+        );
         throw new Error(`audit failed: ${(err as Error).message}`);
       }
       for (const sink of others) {

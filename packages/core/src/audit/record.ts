@@ -83,7 +83,12 @@ export function boundText(text: string, max: number): string {
 export function boundToolName(name: unknown): string {
   const text = typeof name === 'string' ? name : String(name);
   const bounded = boundText(text, AUDIT_LIMITS.tool);
-  return bounded.replace(/[\u0000-\u001f\u007f]/g, '?');
+  let out = '';
+  for (const ch of bounded) {
+    const code = ch.charCodeAt(0);
+    out += code < 0x20 || code === 0x7f ? '?' : ch;
+  }
+  return out;
 }
 
 /** JSON values over `max` bytes become `{ sha256, bytes, prefix }` (prefix ≤ 1 KiB of the JSON). */

@@ -106,7 +106,11 @@ export class AuditVerifier {
       if (typeof r.chain !== 'string' || !Number.isInteger(r.seq))
         return this.fail(line, 'record has no chain id or sequence number', r);
       if (hmacRecord(this.key, rest) !== hash)
-        return this.fail(line, 'record content does not match its hash (changed, or written with another key)', r);
+        return this.fail(
+          line,
+          'record content does not match its hash (changed, or written with another key)',
+          r,
+        );
       const state = this.chains.get(r.chain);
       if (!state) {
         if (r.seq !== 1 || r.prev !== GENESIS)
@@ -180,9 +184,16 @@ export class AuditVerifier {
             problem: `chain ${chain} ends at seq ${state?.seq ?? 0} but the checkpoint says ${head.seq}: its last records were removed`,
           };
         else if (state.seq === head.seq && state.hash !== head.hash)
-          this.error = { file: this.file, line: 0, chain, problem: `chain ${chain} seq ${head.seq} was replaced` };
+          this.error = {
+            file: this.file,
+            line: 0,
+            chain,
+            problem: `chain ${chain} seq ${head.seq} was replaced`,
+          };
         else if (state.seq > head.seq)
-          this.warn(`chain ${chain} has records after its checkpoint (seq ${head.seq} -> ${state.seq}): the checkpoint could not be written`);
+          this.warn(
+            `chain ${chain} has records after its checkpoint (seq ${head.seq} -> ${state.seq}): the checkpoint could not be written`,
+          );
       }
     } else if (checkpoint === undefined && this.keyed) {
       this.warn(
@@ -210,7 +221,10 @@ export class AuditVerifier {
 }
 
 /** Check records held in memory (one chain or several). */
-export function verifyRecords(records: readonly AuditRecord[], options: { key?: string | Buffer } = {}): VerifyResult {
+export function verifyRecords(
+  records: readonly AuditRecord[],
+  options: { key?: string | Buffer } = {},
+): VerifyResult {
   const v = new AuditVerifier(options.key === undefined ? undefined : loadAuditKey({ key: options.key }));
   for (let i = 0; i < records.length; i++) if (!v.push(records[i]!, i + 1)) break;
   return v.finish(false);
@@ -244,7 +258,8 @@ export async function* readLines(
       const piece = chunk.subarray(start, nl);
       n++;
       if (overlong || partLen + piece.length > maxLine) yield { line: n };
-      else yield { line: n, text: (parts.length ? Buffer.concat([...parts, piece]) : piece).toString('utf8') };
+      else
+        yield { line: n, text: (parts.length ? Buffer.concat([...parts, piece]) : piece).toString('utf8') };
       parts = [];
       partLen = 0;
       overlong = false;
@@ -282,7 +297,8 @@ export async function verifyAuditFile(path: string, options: VerifyOptions = {})
   } catch (err) {
     keyProblem = (err as Error).message;
   }
-  const cpPath = options.checkpoint === false ? undefined : (options.checkpoint ?? defaultCheckpointPath(path, env));
+  const cpPath =
+    options.checkpoint === false ? undefined : (options.checkpoint ?? defaultCheckpointPath(path, env));
   let checkpoint: AuditCheckpoint | undefined | false = false;
   if (cpPath) {
     try {
