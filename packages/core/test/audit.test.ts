@@ -397,3 +397,26 @@ describe('audit lock', () => {
     );
   });
 });
+
+describe('audit logs written before keyed chains', () => {
+  it('a version 1 log goes on with keyed records and still verifies, with a warning', async () => {
+    const file = await tempFile();
+    let prev = GENESIS;
+    const v1 = [1, 2].map((i) => {
+      const r = { id: `old${i}`, ...entry, prev };
+      prev = hashRecord(r);
+      return JSON.stringify({ ...r, hash: prev });
+    });
+    await writeFile(file, `${v1.join('\n')}\n`);
+    await auditedCalls(file, 2);
+    const result = await verifyAuditFile(file);
+    expect(result).toMatchObject({ ok: true, records: 4 });
+    expect(result.warnings).toEqual([expect.stringMatching(/starts with unkeyed \(version 1\) records/)]);
+    // but an unkeyed record after keyed ones is an insertion
+    await writeFile(file, `${(await readFile(file, 'utf8')).trimEnd()}\n${v1[0]}\n`);
+    expect(await verifyAuditFile(file, { checkpoint: false })).toMatchObject({
+      ok: false,
+      error: { line: 5, problem: expect.stringMatching(/unkeyed/) },
+    });
+  });
+});

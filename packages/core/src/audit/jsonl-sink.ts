@@ -78,7 +78,7 @@ export class JsonlAuditSink implements AuditSink {
   private readonly options: JsonlAuditSinkOptions;
   private dirReady = false;
   /** The file as this process last left it: when its size is unchanged, its tail is known good. */
-  private known?: { size: number; hash: string };
+  private known?: { ino: number; size: number; hash: string };
   private checkpointError?: string;
   private checkpointFd?: number;
   private key?: Buffer;
@@ -126,8 +126,11 @@ export class JsonlAuditSink implements AuditSink {
     const release = await acquireLock(`${this.path}.lock`, this.options.lock);
     try {
       const notes: AuditEntry[] = [];
-      let size = statSync(this.path, { throwIfNoEntry: false })?.size ?? 0;
-      if (size > 0 && this.known?.size !== size) {
+      const st = statSync(this.path, { throwIfNoEntry: false });
+      let size = st?.size ?? 0;
+      // unchanged since this process appended (same file, same size): its tail is known good
+      const known = st && this.known?.ino === st.ino && this.known.size === size ? this.known : undefined;
+      if (size > 0 && !known) {
         const torn = this.recoverTail(size);
         if (torn) {
           notes.push(note('recovered', torn.details));
@@ -136,7 +139,7 @@ export class JsonlAuditSink implements AuditSink {
       }
       const rotateBytes = this.options.rotateBytes ?? 64 * 1024 * 1024;
       if (rotateBytes > 0 && size >= rotateBytes) {
-        const previousLast = this.known?.size === size ? this.known.hash : lastRecordHash(this.path);
+        const previousLast = known ? known.hash : lastRecordHash(this.path);
         const rotated = rotatedName(this.path);
         renameSync(this.path, rotated);
         notes.push(note('rotated', { previous: basename(rotated), previousLast }));
@@ -156,7 +159,7 @@ export class JsonlAuditSink implements AuditSink {
         throw err;
       }
       const last = records[records.length - 1]!;
-      this.known = { size: size + Buffer.byteLength(data), hash: last.hash };
+      this.known = { ino: statSync(this.path).ino, size: size + Buffer.byteLength(data), hash: last.hash };
       this.moveHead(records);
       return records;
     } finally {
