@@ -1,13 +1,5 @@
-import {
-  type AuditSink,
-  createServer,
-  defaultAuditPath,
-  type InfraMcpServer,
-  JsonlAuditSink,
-  type LogLevel,
-  StderrAuditSink,
-  stderrLogger,
-} from '@infra-mcp/core';
+import { createServer, type InfraMcpServer, type LogLevel, stderrLogger } from '@infra-mcp/core';
+import { buildAuditSinks } from './audit-sinks.js';
 import { type Flags, type LoadedConfig, loadConfig } from './config.js';
 import { type CatalogEntry, selectPlugins } from './plugins.js';
 import { VERSION } from './version.js';
@@ -34,12 +26,7 @@ export async function buildApp(
     modules: flags.pluginModules,
     env,
   });
-  const auditFile = config.audit.sinks.includes('jsonl')
-    ? (config.audit.file ?? defaultAuditPath(env))
-    : undefined;
-  const sinks: AuditSink[] = config.audit.sinks.map((s) =>
-    s === 'jsonl' ? new JsonlAuditSink(auditFile) : new StderrAuditSink(),
-  );
+  const { sinks, auditFile } = await buildAuditSinks(config.audit, env, loaded.file);
   const server = createServer({
     name: 'infra-mcp',
     version: VERSION,

@@ -86,24 +86,34 @@ export async function configCommand(app: App): Promise<number> {
   return 0;
 }
 
-/** `infra-mcp audit verify [file]`: check the hash chain. */
+/**
+ * `infra-mcp audit verify [file]`: stream the log (rotated files first), check every writer's
+ * chain with the key, the links between files and the head against the checkpoint kept apart.
+ */
 export async function auditVerifyCommand(
   fileArg: string | undefined,
   flags: Flags,
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  const file = fileArg ?? (await loadConfig(flags, env)).config.audit.file ?? defaultAuditPath(env);
+  const { audit } = (await loadConfig(flags, env)).config;
+  const file = fileArg ?? audit.file ?? defaultAuditPath(env);
   if (!existsSync(file)) {
     process.stderr.write(`infra-mcp: audit file not found: ${file}\n`);
     return 1;
   }
-  const result = await verifyAuditFile(file);
+  const result = await verifyAuditFile(file, { keyFile: audit.keyFile, env });
+  const files = result.files?.length ?? 1;
+  const chains = result.chains ?? [];
   if (result.ok) {
-    out(`ok: ${result.records} records, chain intact (${file})`);
-    return 0;
+    out(
+      `ok: ${result.records} records, chain intact (${file}); ${chains.length} chain${chains.length === 1 ? '' : 's'}${files > 1 ? `, ${files} files` : ''}`,
+    );
+  } else {
+    const e = result.error!;
+    const where = e.line > 0 ? ` line ${e.line}` : '';
+    out(`FAIL: ${e.file ?? file}${where}${e.id ? ` (record ${e.id})` : ''}: ${e.problem}`);
   }
-  out(
-    `FAIL: ${file} line ${result.error!.line}${result.error!.id ? ` (record ${result.error!.id})` : ''}: ${result.error!.problem}`,
-  );
-  return 1;
+  for (const c of chains) out(`  chain ${c.chain}: ${c.records} records, seq ${c.firstSeq}..${c.lastSeq}`);
+  for (const w of result.warnings ?? []) out(`warning: ${w}`);
+  return result.ok ? 0 : 1;
 }

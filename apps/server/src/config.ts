@@ -21,7 +21,32 @@ export const appConfigSchema = z.strictObject({
   audit: z
     .strictObject({
       file: z.string().optional().describe('JSONL audit file (default ~/.local/state/infra-mcp/audit.jsonl)'),
-      sinks: z.array(z.enum(['jsonl', 'stderr'])).default(['jsonl']),
+      keyFile: z
+        .string()
+        .optional()
+        .describe('Audit chain key file (default ~/.config/infra-mcp/audit.key; INFRA_MCP_AUDIT_KEY wins)'),
+      rotateBytes: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe('Start a new JSONL file at this size (default 64 MiB; 0: never)'),
+      sinks: z
+        .array(
+          z.union([
+            z.enum(['jsonl', 'stderr']),
+            z.strictObject({
+              module: z.string().describe('Package name, or a path relative to the config file'),
+              export: z
+                .string()
+                .default('default')
+                .describe('An AuditSink, or a function (options) => AuditSink'),
+              options: z.record(z.string(), z.unknown()).optional(),
+            }),
+          ]),
+        )
+        .default(['jsonl'])
+        .describe('Where records go; the first is the primary (a record counts as stored when it stored it)'),
     })
     .default({ sinks: ['jsonl'] }),
   approvals: z

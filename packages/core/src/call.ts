@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { type ApprovalClaim, Approvals, changeHash } from './approval.js';
-import type { AuditLog, Outcome } from './audit.js';
+import { type AuditLog, boundToolName, isPlausibleToolName, type Outcome } from './audit.js';
 import type { CallContext } from './call-context.js';
 import { describeIssues, errorResult, protocolError, raceAbort, toToolError } from './call-errors.js';
 import { StillRunningSignal, toolContext } from './context.js';
@@ -46,6 +46,8 @@ export interface PipelineOptions {
 /** Audit fields a call collects as it goes. */
 interface Trail {
   instance?: string;
+  /** Id of the intent record of an approved change (its outcome record names it). */
+  intent?: string;
   dryRun: boolean;
   changeHash?: string;
   summary?: string;
@@ -67,13 +69,19 @@ export class CallPipeline {
 
   async call(name: string, rawArgs: unknown, call: CallContext = {}): Promise<CallToolResult> {
     const started = Date.now();
-    const tool = this.o.registry.tools.get(name) ?? this.o.registry.hidden.get(name);
+    // an absurd name (1 MB, odd characters) is unknown without a lookup, and bounded in the record
+    const tool = isPlausibleToolName(name)
+      ? (this.o.registry.tools.get(name) ?? this.o.registry.hidden.get(name))
+      : undefined;
     const trail: Trail = { dryRun: false };
     const finish = (result: CallToolResult, outcome: Outcome, error?: ToolError) =>
       this.finish(tool, name, rawArgs, call, started, trail, result, outcome, error);
     if (!tool) {
       await finish({ content: [] }, 'denied', new ToolError('unknown_tool', 'unknown tool'));
-      throw protocolError(-32602, `Unknown tool: ${name}. tools/list shows the tools this server offers.`);
+      throw protocolError(
+        -32602,
+        `Unknown tool: ${boundToolName(name)}. tools/list shows the tools this server offers.`,
+      );
     }
     const caller = call.caller ?? '';
     const limits = this.o.limits ?? {};
@@ -313,13 +321,14 @@ export class CallPipeline {
   ): Promise<CallToolResult> {
     const { name, def } = tool;
     try {
-      await this.o.audit.record({
+      const intent = await this.o.audit.record({
         ...this.entry(tool, name, args, call, started, trail),
         end: new Date().toISOString(),
         outcome: 'intent',
         phase: 'intent',
         resultBytes: 0,
       });
+      trail.intent = intent.id;
     } catch (err) {
       throw new ToolError(
         ErrorCodes.auditFailed,
@@ -429,7 +438,9 @@ export class CallPipeline {
         ...(error?.details ? { details: auditDetails(error.details) } : {}),
       });
     } catch (err) {
-      this.o.log.error(`audit record lost for ${name.slice(0, 64)}: ${(err as Error).message}`);
+      // reads are served and the loss counted (metrics, the chain's next `lost` note); writes fail below
+      const report = this.o.audit.reportFailure(err);
+      if (report) this.o.log.error(report);
       if (tool && tool.effect !== 'read' && outcome === 'ok') {
         return errorResult(
           new ToolError(

@@ -16,6 +16,8 @@ function label(value: string): string {
 export class Metrics {
   private readonly tools = new Map<string, ToolStats>();
   private readonly started = Date.now();
+  /** The audit log's state, when a server has one (records lost: a sink could not store them). */
+  auditStatus?: () => { lost: number };
 
   observe(tool: string, outcome: string, seconds: number): void {
     let s = this.tools.get(tool);
@@ -58,6 +60,13 @@ export class Metrics {
       out.push(`infra_mcp_tool_call_duration_seconds_bucket{tool="${label(tool)}",le="+Inf"} ${s.count}`);
       out.push(`infra_mcp_tool_call_duration_seconds_sum{tool="${label(tool)}"} ${s.sum}`);
       out.push(`infra_mcp_tool_call_duration_seconds_count{tool="${label(tool)}"} ${s.count}`);
+    }
+    if (this.auditStatus) {
+      out.push(
+        '# HELP infra_mcp_audit_lost_records_total Audit records a sink could not store (the call was served; writes fail closed).',
+        '# TYPE infra_mcp_audit_lost_records_total counter',
+        `infra_mcp_audit_lost_records_total ${this.auditStatus().lost}`,
+      );
     }
     out.push(
       '# HELP infra_mcp_uptime_seconds Seconds since the server started.',

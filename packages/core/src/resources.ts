@@ -216,7 +216,10 @@ export class ReadPipeline {
           errorCode,
           resultBytes: 0,
         })
-        .catch((err) => this.o.log.error(`audit record lost for ${name}: ${(err as Error).message}`));
+        .catch((err) => {
+          const report = this.o.audit.reportFailure(err);
+          if (report) this.o.log.error(report);
+        });
     }
   }
 }

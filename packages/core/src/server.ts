@@ -66,6 +66,7 @@ export class InfraMcpServer {
     const maxBytes = options.maxBytes ?? DEFAULT_BUDGET;
     const timeoutMs = options.timeoutMs ?? 30_000;
     this.audit = new AuditLog(options.audit ?? [new JsonlAuditSink()]);
+    this.metrics.auditStatus = () => this.audit.status();
     const runtimes: PluginRuntime[] = [];
     for (const plugin of options.plugins) {
       const runtime = PluginRuntime.resolve(
