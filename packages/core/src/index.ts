@@ -48,6 +48,36 @@ export {
   truncationNotice,
 } from './output.js';
 export {
+  type Answer,
+  answerBytes,
+  type CursorPosition,
+  checkAnswer,
+  cursorArg,
+  type Echo,
+  echo,
+  type FitOptions,
+  fingerprint,
+  fitNotes,
+  fitPage,
+  fitTail,
+  headBytes,
+  type ListPageOptions,
+  listInput,
+  listOutput,
+  type Notes,
+  nextCursorSchema,
+  noteFields,
+  offsetSchema,
+  openCursor,
+  type Page,
+  pageFields,
+  pageNotice,
+  pageRange,
+  pager,
+  readCursor,
+  tailBytes,
+} from './page.js';
+export {
   type Completer,
   definePlugin,
   definePrompt,
@@ -68,8 +98,10 @@ export {
   type SamplingContent,
   type SamplingMessage,
   type ToolContext,
+  type ToolCtx,
   type ToolDefinition,
   type ToolResult,
+  toolkit,
 } from './plugin.js';
 export {
   type Decision,
@@ -82,7 +114,15 @@ export {
   policyRulesSchema,
 } from './policy.js';
 export { isSecretKey, REDACTED, redact, redactString } from './redact.js';
-export { buildRegistry, MAX_TOOL_NAME, type RegisteredTool, type Registry } from './registry.js';
+export {
+  buildRegistry,
+  MAX_TOOL_NAME,
+  portable,
+  type RegisteredTool,
+  type Registry,
+  type RegistryOptions,
+  selectToolsets,
+} from './registry.js';
 export { PluginRuntime } from './runtime.js';
 export {
   type CallContext,
@@ -94,3 +134,4 @@ export {
   MAX_COMPLETIONS,
 } from './server.js';
 export { serveStdio } from './stdio.js';
+export { validatePlugin, validatePlugins } from './validate.js';

@@ -8,6 +8,7 @@ import { ErrorCodes, isToolError, ToolError } from './errors.js';
 import type { Logger } from './log.js';
 import type { HealthReport, Plugin } from './plugin.js';
 import { redactString } from './redact.js';
+import { validatePlugin } from './validate.js';
 
 /** One enabled plugin with its resolved config and lazily created clients (one per instance). */
 export class PluginRuntime {
@@ -23,6 +24,7 @@ export class PluginRuntime {
   }
 
   static resolve(plugin: Plugin, source: ResolveSource, log: Logger): PluginRuntime {
+    validatePlugin(plugin); // a factory passed uncalled, another zod major: one clear error at start
     return new PluginRuntime(plugin, resolvePluginConfig(plugin, source), log);
   }
 

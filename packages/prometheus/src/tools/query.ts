@@ -1,4 +1,4 @@
-import { defineTool, maxBytesArg, table } from '@infra-mcp/core';
+import { echo, fitNotes, fitPage, maxBytesArg, noteFields, pageNotice, table } from '@infra-mcp/core';
 import { z } from 'zod';
 import {
   commonLabels,
@@ -11,8 +11,15 @@ import {
   withoutLabels,
 } from '../summarize.js';
 import { isoTime, parseTime } from '../time.js';
-import { type Ctx, render, timeArg, warningsOmittedSchema, warningsSchema } from './common.js';
-import { echo, fitNotes, fitPage, noteFields, pageNotice, queryBytesSchema, queryEchoSchema } from './fit.js';
+import {
+  queryBytesSchema,
+  queryEchoSchema,
+  render,
+  timeArg,
+  tool,
+  warningsOmittedSchema,
+  warningsSchema,
+} from './common.js';
 import { fitMatrix, seriesSummarySchema, shapeMatrix } from './query-range.js';
 
 const sampleSchema = z.object({
@@ -46,7 +53,7 @@ function toSample(metric: Labels, common: Labels, raw: string): Sample0 {
     : { labels: withoutLabels(metric, common), value: null, raw };
 }
 
-export const queryTool = defineTool({
+export const queryTool = tool({
   name: 'query',
   title: 'PromQL instant query',
   description:
@@ -58,7 +65,8 @@ export const queryTool = defineTool({
   }),
   output,
   effect: 'read',
-  run: async (args, ctx: Ctx) => {
+  toolset: 'query',
+  run: async (args, ctx) => {
     const now = Date.now() / 1000;
     const time = args.time === undefined ? undefined : parseTime(args.time, now, 'time');
     const params: [string, string][] = [['query', args.query]];

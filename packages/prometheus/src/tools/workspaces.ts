@@ -1,7 +1,7 @@
-import { defineTool, ErrorCodes, ToolError, table } from '@infra-mcp/core';
+import { ErrorCodes, fitPage, pageNotice, ToolError, table } from '@infra-mcp/core';
 import { z } from 'zod';
 import { type CredentialConfig, controlPlaneUrl, type SignedFetchInit, sigv4Fetch } from '../aws.js';
-import { fitPage, pageNotice } from './fit.js';
+import { tool } from './common.js';
 
 /** The sigv4 block fields the workspaces tool reads. */
 export type AmpSigV4 = CredentialConfig & { service?: string; controlPlaneUrl?: string };
@@ -63,7 +63,7 @@ async function errorMessage(res: Response): Promise<string> {
   return text.replace(/\s+/g, ' ').slice(0, 200);
 }
 
-export const workspacesTool = defineTool({
+export const workspacesTool = tool({
   name: 'workspaces',
   title: 'AMP workspaces',
   description:
@@ -75,6 +75,7 @@ export const workspacesTool = defineTool({
   }),
   output: outputSchema,
   effect: 'read',
+  toolset: 'amp',
   run: async (args, ctx) => {
     const client = (ctx.client ?? {}) as AmpClientLike;
     const sigv4 = client.sigv4 ?? client.config?.sigv4;

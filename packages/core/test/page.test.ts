@@ -1,6 +1,7 @@
-/** Budget fitting and cursors: the pure parts (tools.test.ts checks them through every tool). */
-import { encodeCursor } from '@infra-mcp/core';
+/** Budget fitting and cursors (core's page module): the pure parts; prometheus's tools.test.ts checks them through every tool. */
+
 import { describe, expect, it } from 'vitest';
+import { encodeCursor } from '../src/output.js';
 import {
   answerBytes,
   echo,
@@ -10,7 +11,7 @@ import {
   type Page,
   pageNotice,
   readCursor,
-} from '../src/tools/fit.js';
+} from '../src/page.js';
 
 const bytes = (s: string) => Buffer.byteLength(s);
 
