@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { maxBytesArg } from './args.js';
 import { ToolError } from './errors.js';
 import { canonicalJson, sha256 } from './hash.js';
-import { byteLength, decodeCursor, encodeCursor } from './output.js';
+import { byteLength } from './output.js';
 
 /** An answer as it reaches the model: structured data and its text rendering. */
 export interface Answer<D> {
@@ -177,7 +177,7 @@ interface CursorState extends Record<string, unknown> {
  */
 export function fingerprint(tool: string, instance: string, args: Record<string, unknown>): string {
   const { cursor: _cursor, maxBytes: _maxBytes, instance: _instance, ...rest } = args;
-  return sha256(canonicalJson({ tool, instance, args: rest })).slice(0, 16);
+  return sha256(canonicalJson({ tool, instance, args: rest })).slice(0, 12);
 }
 
 /** Where a cursor points: an offset, the backend's continue token, and state pinned by the first page. */
@@ -190,15 +190,39 @@ export interface CursorPosition<S = unknown> {
   state?: S;
 }
 
+const b64 = (s: string) => Buffer.from(s).toString('base64url');
+const unb64 = (s: string) => Buffer.from(s, 'base64url').toString('utf8');
+
+/**
+ * A page cursor, short because it is paid for twice (text and structured): `<offset>.<fingerprint>`,
+ * then `.<continue token>` and `.<pinned state>` (base64url) when there are.
+ */
+function encodePageCursor(c: CursorState): string {
+  const parts = [String(c.o), c.f];
+  if (c.c !== undefined || c.s !== undefined) parts.push(c.c === undefined ? '' : b64(c.c));
+  if (c.s !== undefined) parts.push(b64(JSON.stringify(c.s)));
+  return parts.join('.');
+}
+
+function decodePageCursor(cursor: string): Partial<CursorState> | undefined {
+  const [o, f, c, s, ...rest] = cursor.split('.');
+  if (rest.length || !o || !/^\d+$/.test(o) || !f || !/^[0-9a-f]+$/.test(f)) return undefined;
+  try {
+    return {
+      o: Number(o),
+      f,
+      ...(c ? { c: unb64(c) } : {}),
+      ...(s ? { s: JSON.parse(unb64(s)) } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Read a cursor. Throws bad_cursor when it is unreadable or was made for other arguments. */
 export function openCursor<S = unknown>(cursor: string | undefined, fp: string): CursorPosition<S> {
   if (cursor === undefined) return { fingerprint: fp, offset: 0 };
-  let state: Partial<CursorState> | undefined;
-  try {
-    state = decodeCursor<Partial<CursorState>>(cursor);
-  } catch {
-    state = undefined;
-  }
+  const state = decodePageCursor(cursor);
   if (
     !state ||
     typeof state.o !== 'number' ||
@@ -298,12 +322,12 @@ export function fitPage<T, D>(opts: FitOptions<T, D>): Answer<D> & { page: Page<
     if (opts.fingerprint !== undefined && keep === 'head') {
       const base = { f: opts.fingerprint, ...(opts.state !== undefined ? { s: opts.state } : {}) };
       if (inPage > 0)
-        page.nextCursor = encodeCursor({
+        page.nextCursor = encodePageCursor({
           ...base,
           o: offset + k,
           ...(opts.token !== undefined ? { c: opts.token } : {}),
         });
-      else if (opts.next !== undefined) page.nextCursor = encodeCursor({ ...base, o: 0, c: opts.next });
+      else if (opts.next !== undefined) page.nextCursor = encodePageCursor({ ...base, o: 0, c: opts.next });
     }
     return { ...opts.build(page), page };
   };
@@ -376,8 +400,12 @@ export function fitTail<T, D>(opts: Omit<FitOptions<T, D>, 'keep'>): Answer<D> &
  * The line the model sees when a page leaves items out:
  * `truncated: N more <what>; pass cursor=<c> for the next page, or narrow with <narrow>`.
  */
-export function pageNotice(page: Page<unknown>, what: string, narrow: string): string[] {
+export function pageNotice(page: Page<unknown>, what: string, narrow: string, compact = false): string[] {
   if (!page.more) return [];
+  if (compact && page.items.length > 0) {
+    const n = page.omitted > 0 ? `${page.omitted} ` : '';
+    return [`truncated: ${n}more ${what}${page.nextCursor ? `; cursor=${page.nextCursor}` : ''}`];
+  }
   if (page.keep === 'tail') {
     return [
       `truncated: ${page.omitted} older ${what} left out (newest kept); raise maxBytes or narrow with ${narrow}`,
@@ -473,28 +501,36 @@ export function pager<S = unknown>(
     /** State pinned by the first page (undefined on the first page). */
     state: at.state,
     page<T, D>(o: ListPageOptions<T, D>) {
-      const { data, text, page } = fitPage({
-        items: o.items,
-        budget: ctx.budget,
-        fingerprint: at.fingerprint,
-        offset: at.offset,
-        token: at.token,
-        next: o.next,
-        remaining: o.remaining,
-        state: o.state ?? at.state,
-        keep: o.keep,
-        line: o.line,
-        build: (p) => ({
-          data: { ...o.data(p), ...pageFields(p) },
-          text: [
-            ...(o.text ? o.text(p, pageRange(p)) : p.items.map(o.line)),
-            ...pageNotice(p, o.what, o.narrow),
-            ...(o.notes ?? []),
-          ]
-            .filter((l): l is string => typeof l === 'string')
-            .join('\n'),
-        }),
-      });
+      // the full notice says what to do; when it leaves no room for any item, the short one may
+      const fit = (compact: boolean) =>
+        fitPage({
+          items: o.items,
+          budget: ctx.budget,
+          fingerprint: at.fingerprint,
+          offset: at.offset,
+          token: at.token,
+          next: o.next,
+          remaining: o.remaining,
+          state: o.state ?? at.state,
+          keep: o.keep,
+          line: o.line,
+          build: (p) => ({
+            data: { ...o.data(p), ...pageFields(p) },
+            text: [
+              ...(o.text ? o.text(p, pageRange(p)) : p.items.map(o.line)),
+              ...pageNotice(p, o.what, o.narrow, compact),
+              ...(o.notes ?? []),
+            ]
+              .filter((l): l is string => typeof l === 'string')
+              .join('\n'),
+          }),
+        });
+      let best = fit(false);
+      if (best.page.more && best.page.items.length === 0) {
+        const short = fit(true);
+        if (short.page.items.length > 0) best = short;
+      }
+      const { data, text, page } = best;
       return { data, text, truncated: page.more };
     },
   };

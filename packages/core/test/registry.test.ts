@@ -31,7 +31,7 @@ describe('registry', () => {
   it('prefixes tool names with the plugin id and derives annotations from the effect', async () => {
     const t = await connect([kv({ url: 'http://kv.local' })]);
     const tools = await t.listTools();
-    expect(tools.map((x) => x.name)).toEqual(['kv_get', 'kv_set', 'kv_delete']);
+    expect(tools.map((x) => x.name)).toEqual(['kv_delete', 'kv_get', 'kv_set']);
     const byName = Object.fromEntries(tools.map((x) => [x.name, x]));
     expect(byName.kv_get.annotations).toMatchObject({
       readOnlyHint: true,

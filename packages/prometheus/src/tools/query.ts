@@ -1,4 +1,15 @@
-import { echo, fitNotes, fitPage, maxBytesArg, noteFields, pageNotice, table } from '@infra-mcp/core';
+import {
+  cursorArg,
+  echo,
+  fitNotes,
+  maxBytesArg,
+  nextCursorSchema,
+  noteFields,
+  offsetSchema,
+  pageNotice,
+  pager,
+  table,
+} from '@infra-mcp/core';
 import { z } from 'zod';
 import {
   commonLabels,
@@ -41,6 +52,8 @@ const output = z.object({
   series: z.array(seriesSummarySchema).optional().describe('matrix results (range selectors), summarised'),
   warnings: warningsSchema,
   warningsOmitted: warningsOmittedSchema,
+  offset: offsetSchema,
+  nextCursor: nextCursorSchema,
   truncated: z.boolean(),
 });
 
@@ -61,14 +74,22 @@ export const queryTool = tool({
   input: z.object({
     query: z.string().min(1).describe('PromQL expression, e.g. sum by (job) (up)'),
     time: timeArg('Evaluation time (default now)'),
+    cursor: cursorArg,
     maxBytes: maxBytesArg,
   }),
   output,
   effect: 'read',
   toolset: 'query',
   run: async (args, ctx) => {
-    const now = Date.now() / 1000;
-    const time = args.time === undefined ? undefined : parseTime(args.time, now, 'time');
+    // pages after the first evaluate at the first page's instant (pinned in the cursor)
+    const list = pager<{ t: number }>('query', ctx, args);
+    const now = list.state?.t ?? Date.now() / 1000;
+    const time =
+      list.state !== undefined
+        ? now
+        : args.time === undefined
+          ? undefined
+          : parseTime(args.time, now, 'time');
     const params: [string, string][] = [['query', args.query]];
     if (time !== undefined) params.push(['time', String(time)]);
     params.push(['timeout', `${Math.max(1, Math.floor(ctx.client.config.timeoutMs / 1000))}s`]);
@@ -160,29 +181,25 @@ export const queryTool = tool({
     const common = commonLabels(vector.map((s) => s.metric));
     const samples = vector.map((s) => toSample(s.metric, common, s.value[1]));
     const cells = (s: Sample0) => [formatLabels(s.labels) || '{}', s.raw ?? num(s.value)];
-    const { data, text } = fitPage({
+    return list.page({
       items: samples,
-      budget: ctx.budget,
       line: (s) => cells(s).join('  '),
-      build: (page) => {
-        const data = {
-          ...base,
-          resultCount: vector.length,
-          omitted: page.omitted,
-          commonLabels: common,
-          samples: page.items,
-          truncated: page.omitted > 0,
-        };
-        const lines = [
-          `${q.text} · ${vector.length} sample${vector.length === 1 ? '' : 's'} at ${at}`,
-          vector.length === 0 && 'empty result: no series matched (check names with label_values or series)',
-          Object.keys(common).length > 0 && `common labels: ${formatLabels(common)}`,
-          page.items.length > 0 && table(['series', 'value'], page.items.map(cells)),
-          ...pageNotice(page, 'samples', 'label matchers or topk()'),
-        ];
-        return { data, text: render(lines, notes.lines) };
-      },
+      what: 'samples',
+      narrow: 'label matchers or topk()',
+      state: { t: time ?? now },
+      data: (page) => ({
+        ...base,
+        resultCount: vector.length,
+        commonLabels: common,
+        samples: page.items,
+      }),
+      text: (page, range) => [
+        `${q.text} · ${vector.length} sample${vector.length === 1 ? '' : 's'} at ${at}${range}`,
+        vector.length === 0 && 'empty result: no series matched (check names with label_values or series)',
+        Object.keys(common).length > 0 && `common labels: ${formatLabels(common)}`,
+        page.items.length > 0 && table(['series', 'value'], page.items.map(cells)),
+      ],
+      notes: notes.lines,
     });
-    return { data, text, truncated: data.truncated };
   },
 });
