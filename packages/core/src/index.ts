@@ -56,6 +56,7 @@ export {
   type Echo,
   echo,
   type FitOptions,
+  fitAnswer,
   fingerprint,
   fitNotes,
   fitPage,

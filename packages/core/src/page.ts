@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { maxBytesArg } from './args.js';
 import { ToolError } from './errors.js';
 import { canonicalJson, sha256 } from './hash.js';
-import { byteLength } from './output.js';
+import { byteLength, truncateText } from './output.js';
 
 /** An answer as it reaches the model: structured data and its text rendering. */
 export interface Answer<D> {
@@ -38,6 +38,24 @@ export function checkAnswer(tool: string, answer: { data: unknown; text?: string
       `raise maxBytes (e.g. maxBytes: ${Math.min(1_048_576, 2 ** Math.ceil(Math.log2(bytes + 1)))}) or narrow the request`,
     );
   }
+}
+
+/**
+ * Core's last step for every result (server `shape`): the answer against the budget, with one
+ * measure. Structured JSON over the budget on its own is refused (over_budget); otherwise the text
+ * is cut on a line boundary to what the JSON leaves (with a "truncated" line).
+ */
+export function fitAnswer(
+  tool: string,
+  data: unknown,
+  text: string,
+  budget: number,
+): { text: string; truncated: boolean } {
+  const json = byteLength(JSON.stringify(data) ?? '');
+  if (json + byteLength(text) <= budget) return { text, truncated: false };
+  // the text needs room for at least its truncation line
+  if (json + 160 > budget) checkAnswer(tool, { data, text: '' }, Math.max(0, budget - 160));
+  return truncateText(text, budget - json);
 }
 
 /** Head of `s` in at most `max` UTF-8 bytes, cut on a character boundary. */

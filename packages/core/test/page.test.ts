@@ -3,13 +3,18 @@
 import { describe, expect, it } from 'vitest';
 import {
   answerBytes,
+  checkAnswer,
   echo,
   fingerprint,
+  fitAnswer,
   fitNotes,
   fitPage,
+  fitTail,
   type Page,
   pageNotice,
+  pager,
   readCursor,
+  tailBytes,
 } from '../src/page.js';
 
 const bytes = (s: string) => Buffer.byteLength(s);
@@ -151,5 +156,141 @@ describe('cursors', () => {
     expect(caught?.code).toBe('bad_cursor');
     expect(caught.message).toContain(message);
     expect(caught.hint).toMatch(/omit cursor/);
+  });
+});
+
+describe('list tools over a paged backend (pager)', () => {
+  // A backend that pages like Kubernetes: `limit`, and an opaque `continue` token to the next chunk.
+  const names = Array.from({ length: 23 }, (_, i) => `pod-${String(i).padStart(2, '0')}`);
+  const fetched: (string | undefined)[] = [];
+  const backend = (token: string | undefined, limit = 10) => {
+    fetched.push(token);
+    const start = token ? Number(Buffer.from(token, 'base64').toString().slice(4)) : 0;
+    const items = names.slice(start, start + limit);
+    const end = start + items.length;
+    return {
+      items,
+      continue: end < names.length ? Buffer.from(`pos:${end}`).toString('base64') : undefined,
+      remainingItemCount: names.length - end,
+    };
+  };
+  const call = (args: { cursor?: string; namespace: string }, budget: number) => {
+    const list = pager('pods', { instance: 'dev', budget }, args);
+    const r = backend(list.token);
+    return list.page({
+      items: r.items,
+      next: r.continue,
+      remaining: r.remainingItemCount,
+      line: (n) => n,
+      what: 'pods',
+      narrow: 'a label selector',
+      data: (page) => ({ pods: page.items }),
+      text: (page, range) => [`pods in ${args.namespace}${range}`, ...page.items],
+    });
+  };
+
+  it('chains backend pages through core cursors, splitting a backend page when the budget is small', () => {
+    fetched.length = 0;
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let calls = 0;
+    do {
+      const r = call({ namespace: 'default', ...(cursor ? { cursor } : {}) }, 300);
+      expect(answerBytes(r)).toBeLessThanOrEqual(300);
+      expect(r.data.pods.length).toBeGreaterThan(0);
+      seen.push(...r.data.pods);
+      cursor = r.data.nextCursor;
+      if (cursor) {
+        expect(r.truncated).toBe(true);
+        expect(r.text).toContain(`cursor=${cursor}`);
+        // what is left: the rest of this backend page plus what the backend says remains
+        expect(r.data.omitted).toBe(names.length - seen.length);
+      }
+      calls++;
+    } while (cursor && calls < 50);
+    expect(seen).toEqual(names);
+    // every backend page was fetched with the token the backend gave: never skipped, never invented
+    const tokens = [...new Set(fetched)];
+    expect(tokens).toEqual([
+      undefined,
+      Buffer.from('pos:10').toString('base64'),
+      Buffer.from('pos:20').toString('base64'),
+    ]);
+    expect(calls).toBeGreaterThan(3); // a 300-byte budget holds less than a backend page of 10
+  });
+
+  it('a budget that holds a whole backend page moves to the next backend page', () => {
+    const first = call({ namespace: 'default' }, 16_384);
+    expect(first.data.pods).toEqual(names.slice(0, 10));
+    expect(first.data.omitted).toBe(13);
+    const second = call({ namespace: 'default', cursor: first.data.nextCursor }, 16_384);
+    expect(second.data.pods).toEqual(names.slice(10, 20));
+    const third = call({ namespace: 'default', cursor: second.data.nextCursor }, 16_384);
+    expect(third.data.pods).toEqual(names.slice(20));
+    expect(third.data.nextCursor).toBeUndefined();
+    expect(third.truncated).toBe(false);
+  });
+
+  it('a cursor is bound to its arguments', () => {
+    const first = call({ namespace: 'default' }, 16_384);
+    expect(() => call({ namespace: 'kube-system', cursor: first.data.nextCursor }, 16_384)).toThrow(
+      /cursor was returned for other arguments/,
+    );
+  });
+});
+
+describe('fitTail (logs: the newest kept)', () => {
+  const lines = Array.from(
+    { length: 200 },
+    (_, i) => `2026-01-01T00:00:${String(i).padStart(3, '0')} line ${i}`,
+  );
+  const build = (page: Page<string>) => ({
+    data: { lines: page.items, omitted: page.omitted },
+    text: [...page.items, ...pageNotice(page, 'lines', 'sinceSeconds or a container')].join('\n'),
+  });
+
+  it('keeps the last lines that fit, in order, and says how many older ones were left out', () => {
+    const r = fitTail({ items: lines, budget: 1024, line: (l) => l, build });
+    expect(answerBytes(r)).toBeLessThanOrEqual(1024);
+    expect(r.page.items.length).toBeGreaterThan(3);
+    expect(r.page.items.at(-1)).toBe(lines.at(-1));
+    expect(r.page.items).toEqual(lines.slice(lines.length - r.page.items.length));
+    expect(r.page.omitted).toBe(lines.length - r.page.items.length);
+    expect(r.text).toContain(`truncated: ${r.page.omitted} older lines left out (newest kept)`);
+    expect(r.page.nextCursor).toBeUndefined();
+  });
+
+  it('keeps everything when it fits', () => {
+    const r = fitTail({ items: lines.slice(0, 3), budget: 16_384, line: (l) => l, build });
+    expect(r.page.items).toEqual(lines.slice(0, 3));
+    expect(r.text).not.toContain('truncated');
+  });
+
+  it('tailBytes keeps the end of a long line on a character boundary', () => {
+    expect(tailBytes('héllo wörld', 6)).toBe('wörld');
+    expect(tailBytes('short', 100)).toBe('short');
+  });
+});
+
+describe('the budget: structured JSON plus text', () => {
+  it('answerBytes counts both, in UTF-8 bytes', () => {
+    expect(answerBytes({ data: { a: 'é' }, text: 'é' })).toBe(Buffer.byteLength('{"a":"é"}') + 2);
+  });
+
+  it('checkAnswer refuses an answer whose JSON fits but JSON plus text does not', () => {
+    const data = { v: 'x'.repeat(600) };
+    expect(() => checkAnswer('t', { data, text: 'y'.repeat(400) }, 1000)).toThrow(/needs \d+ bytes/);
+    expect(() => checkAnswer('t', { data, text: 'y'.repeat(400) }, 1024)).not.toThrow();
+  });
+
+  it('fitAnswer cuts the text to what the JSON leaves, or refuses when the JSON alone is over', () => {
+    const data = { v: 'x'.repeat(500) };
+    const text = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n');
+    const r = fitAnswer('t', data, text, 1024);
+    expect(r.truncated).toBe(true);
+    expect(answerBytes({ data, text: r.text })).toBeLessThanOrEqual(1024);
+    expect(r.text).toMatch(/truncated: \d+ more lines/);
+    expect(fitAnswer('t', data, 'short', 1024)).toEqual({ text: 'short', truncated: false });
+    expect(() => fitAnswer('t', { v: 'x'.repeat(2000) }, '', 1024)).toThrow(/over_budget|needs \d+ bytes/);
   });
 });
