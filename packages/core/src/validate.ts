@@ -19,8 +19,9 @@ function zodMajor(schema: unknown): 4 | 3 | undefined {
 export function validatePlugin(value: unknown, index?: number): asserts value is Plugin {
   const where = index === undefined ? 'plugin' : `plugins[${index}]`;
   if (isPluginFactory(value)) {
+    const call = value.pluginId.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
     throw new Error(
-      `${where} is the plugin factory of "${value.pluginId}", not a plugin: call it, e.g. ${value.name || value.pluginId}() or ${value.name || value.pluginId}({ ...options })`,
+      `${where} "${value.pluginId}" was passed as its factory, not a plugin: call it, e.g. ${call}() or ${call}({ ...options })`,
     );
   }
   if (!isPlugin(value)) {
