@@ -240,7 +240,7 @@ function annotations(def: ToolDefinition): Record<string, unknown> {
 export function buildRegistry(
   runtimes: PluginRuntime[],
   policy: Policy,
-  options: RegistryOptions = {},
+  options: RegistryOptions = { toolsets: policy.toolsets },
 ): Registry {
   if (options.toolsets?.length) {
     const unknown = unknownToolsets(
