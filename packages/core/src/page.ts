@@ -155,10 +155,10 @@ export const cursorArg = z
   .min(1)
   .max(2048)
   .optional()
-  .describe('nextCursor of the previous page (same arguments; maxBytes may change)');
+  .describe('nextCursor of the previous page (same other arguments)');
 
 export const nextCursorSchema = z.string().optional().describe('Pass as cursor for the next page');
-export const offsetSchema = z.number().optional().describe('Index of the first item (pages after the first)');
+export const offsetSchema = z.number().optional().describe('Index of the first item shown');
 
 /** Input of a list tool: the tool's own fields plus `cursor` and `maxBytes`. */
 export function listInput<S extends z.ZodRawShape>(shape: S) {
@@ -169,7 +169,7 @@ export function listInput<S extends z.ZodRawShape>(shape: S) {
 export function listOutput<S extends z.ZodRawShape>(shape: S) {
   return z.object({
     ...shape,
-    omitted: z.number().describe('Items left out of this page'),
+    omitted: z.number().describe('Items not shown'),
     offset: offsetSchema,
     nextCursor: nextCursorSchema,
     truncated: z.boolean(),

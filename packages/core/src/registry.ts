@@ -210,7 +210,11 @@ function compact(node: unknown, io: 'input' | 'output'): unknown {
       key === 'propertyNames' &&
       (value as { type?: string })?.type === 'string' &&
       Object.keys(value as object).length === 1;
-    if (stringKeys || (io === 'output' && key === 'additionalProperties' && value === false)) continue;
+    // `additionalProperties: {}` (a record of unknown) says what the default says: anything
+    const anything =
+      key === 'additionalProperties' && value && typeof value === 'object' && Object.keys(value).length === 0;
+    if (stringKeys || anything || (io === 'output' && key === 'additionalProperties' && value === false))
+      continue;
     out[key] = compact(value, io);
   }
   return out;
@@ -228,11 +232,13 @@ function writeOutput(def: ToolDefinition): z.ZodObject {
 }
 
 function annotations(def: ToolDefinition): Record<string, unknown> {
+  // MCP defaults: readOnlyHint false, openWorldHint true; destructive/idempotent hints mean
+  // something only when readOnlyHint is false. What a default says is not repeated.
+  if (def.effect === 'read') return { readOnlyHint: true };
   return {
-    readOnlyHint: def.effect === 'read',
+    readOnlyHint: false,
     destructiveHint: def.effect === 'destructive',
-    idempotentHint: def.idempotent ?? def.effect === 'read',
-    openWorldHint: true,
+    idempotentHint: def.idempotent ?? false,
   };
 }
 
