@@ -52,6 +52,8 @@ export interface Registry {
   completions: boolean;
   /** Per plugin id: the toolsets listed (tools of the others are callable but not listed). */
   toolsets: Record<string, string[]>;
+  /** Tools in `hidden` only because their toolset is not chosen (callable; `infra-mcp tools` may say so). */
+  unlisted: Set<string>;
 }
 
 /** What the server chooses beyond policy. */
@@ -263,6 +265,7 @@ export function buildRegistry(
     }
   }
   const toolsets: Record<string, string[]> = {};
+  const unlisted = new Set<string>();
   const tools = new Map<string, RegisteredTool>();
   const hidden = new Map<string, RegisteredTool>();
   const prompts = new Map<string, RegisteredPrompt>();
@@ -333,8 +336,12 @@ export function buildRegistry(
       if (instances.length === 0) continue; // nothing configured that this tool can serve
       // a toolset not chosen is not listed; its tools stay callable (policy decides what may run)
       const chosen = selected.length === 0 || selected.includes(def.toolset!);
-      if (chosen && isListed(policy, name, def.effect, plugin.id, instances)) tools.set(name, entry);
-      else hidden.set(name, entry);
+      const allowed = isListed(policy, name, def.effect, plugin.id, instances);
+      if (chosen && allowed) tools.set(name, entry);
+      else {
+        hidden.set(name, entry);
+        if (allowed) unlisted.add(name);
+      }
     }
     for (const def of plugin.resources ?? []) {
       const templateVars = [...(def.template ?? '').matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
@@ -367,6 +374,7 @@ export function buildRegistry(
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     completions: completers > 0,
     toolsets,
+    unlisted,
   };
 }
 

@@ -41,6 +41,7 @@ describe('toolsets', () => {
     const byDefault = await connect([grouped()]);
     expect(await names(byDefault)).toEqual(['grp_alpha', 'grp_zeta']);
     expect(byDefault.server.registry.toolsets).toEqual({ grp: ['basic'] });
+    expect([...byDefault.server.registry.unlisted]).toEqual(['grp_purge_cache']);
     // not listed, still callable: toolsets choose what a client pays for, policy what may run
     expect((await byDefault.call('grp_purge_cache')).isError).toBe(false);
 

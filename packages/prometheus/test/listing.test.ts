@@ -39,7 +39,7 @@ describe('prometheus tools/list', () => {
     let nodes = 0;
     // a schema node; `properties` (and the like) map names to schema nodes
     const walk = (node: unknown, path: string) => {
-      if (Array.isArray(node)) node.forEach((n, i) => walk(n, `${path}/${i}`));
+      if (Array.isArray(node)) for (const [i, n] of node.entries()) walk(n, `${path}/${i}`);
       else if (node && typeof node === 'object') {
         nodes++;
         const type = (node as { type?: unknown }).type;
