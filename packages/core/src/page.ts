@@ -298,8 +298,8 @@ export interface FitOptions<T, D> {
   line: (item: T) => string;
   /** The whole answer for a page. Called a few times; keep it pure. */
   build: (page: Page<T>) => Answer<D>;
-  /** Set for paginated lists: pages after the first come by cursor. */
-  fingerprint?: string;
+  /** Set for paginated lists: pages after the first come by cursor (a function: computed when needed). */
+  fingerprint?: string | (() => string);
   /** Offset read from the cursor. */
   offset?: number;
   /** Keep the head (default) or the tail (logs: the newest lines). A tail is not paginated. */
@@ -337,8 +337,9 @@ export function fitPage<T, D>(opts: FitOptions<T, D>): Answer<D> & { page: Page<
       budget,
       keep,
     };
-    if (opts.fingerprint !== undefined && keep === 'head') {
-      const base = { f: opts.fingerprint, ...(opts.state !== undefined ? { s: opts.state } : {}) };
+    if (opts.fingerprint !== undefined && keep === 'head' && (inPage > 0 || opts.next !== undefined)) {
+      const f = typeof opts.fingerprint === 'function' ? opts.fingerprint() : opts.fingerprint;
+      const base = { f, ...(opts.state !== undefined ? { s: opts.state } : {}) };
       if (inPage > 0)
         page.nextCursor = encodePageCursor({
           ...base,
@@ -350,16 +351,26 @@ export function fitPage<T, D>(opts: FitOptions<T, D>): Answer<D> & { page: Page<
     return { ...opts.build(page), page };
   };
   const fits = (r: Answer<D>) => answerBytes(r) <= budget;
+  if (rest === 0) return make(0);
+  const cost = (i: number) => {
+    const item = keep === 'tail' ? items[items.length - 1 - i]! : items[offset + i]!;
+    return byteLength(JSON.stringify(item) ?? '') + 1 + byteLength(opts.line(item)) + 1;
+  };
+  // Small answers (the usual case): when the items alone fit, try them all at once.
+  let itemsBytes = 0;
+  for (let i = 0; i < rest && itemsBytes <= budget; i++) itemsBytes += cost(i);
+  if (itemsBytes <= budget) {
+    const whole = make(rest);
+    if (fits(whole)) return whole;
+  }
   const empty = make(0);
-  if (rest === 0) return empty;
   // First guess from the per-item sizes; then measured: grow while it fits, else search below.
   let used = answerBytes(empty);
   let guess = 0;
   for (let i = 0; i < rest; i++) {
-    const item = keep === 'tail' ? items[items.length - 1 - i]! : items[offset + i]!;
-    const cost = byteLength(JSON.stringify(item) ?? '') + 1 + byteLength(opts.line(item)) + 1;
-    if (used + cost > budget) break;
-    used += cost;
+    const c = cost(i);
+    if (used + c > budget) break;
+    used += c;
     guess++;
   }
   let lo = 0; // largest k known to fit
@@ -510,7 +521,15 @@ export function pager<S = unknown>(
   ctx: { instance: string; budget: number },
   args: { cursor?: string } & Record<string, unknown>,
 ) {
-  const at = openCursor<S>(args.cursor, fingerprint(tool, ctx.instance, args));
+  // the fingerprint (a hash of the arguments) is computed only when a cursor is read or written
+  let fp: string | undefined;
+  const fpOf = () => {
+    fp ??= fingerprint(tool, ctx.instance, args);
+    return fp;
+  };
+  const at: Omit<CursorPosition<S>, 'fingerprint'> = args.cursor === undefined
+    ? { offset: 0 }
+    : openCursor<S>(args.cursor, fpOf());
   return {
     /** Offset in the backend page the cursor points at. */
     offset: at.offset,
@@ -524,7 +543,7 @@ export function pager<S = unknown>(
         fitPage({
           items: o.items,
           budget: ctx.budget,
-          fingerprint: at.fingerprint,
+          fingerprint: fpOf,
           offset: at.offset,
           token: at.token,
           next: o.next,

@@ -383,8 +383,11 @@ export function buildRegistry(
  * (for `run` and `plan`), so a tool reads its config without casts.
  */
 function withConfig(def: ToolDefinition, runtime: PluginRuntime): ToolDefinition {
-  const configOf = (ctx: { instance: string; config?: unknown }) =>
-    ctx.config === undefined ? { ...ctx, config: runtime.config.instances[ctx.instance] } : ctx;
+  // the context is made by core for this one call: set in place, not copied
+  const configOf = <X extends { instance: string; config?: unknown }>(ctx: X): X => {
+    if (ctx.config === undefined) ctx.config = runtime.config.instances[ctx.instance];
+    return ctx;
+  };
   return {
     ...def,
     run: (args, ctx, plan) => def.run(args, configOf(ctx) as typeof ctx, plan),
