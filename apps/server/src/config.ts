@@ -79,6 +79,8 @@ export type AppConfig = z.infer<typeof appConfigSchema>;
 export interface Flags {
   config?: string;
   plugins?: string[];
+  /** Toolsets to list (--toolsets): name, plugin/name, all, default. */
+  toolsets?: string[];
   pluginModules: string[];
   readOnly?: boolean;
   http?: string;
@@ -175,8 +177,21 @@ export async function loadConfig(
 
   const selectRaw = flags.plugins ?? (env.INFRA_MCP_PLUGINS ? env.INFRA_MCP_PLUGINS.split(',') : undefined);
   const select = selectRaw?.map((s) => s.trim()).filter(Boolean);
+  const toolsetsRaw =
+    flags.toolsets ?? (env.INFRA_MCP_TOOLSETS ? env.INFRA_MCP_TOOLSETS.split(',') : undefined);
+  const toolsets = toolsetsRaw?.map((s) => s.trim()).filter(Boolean);
   const { plugins: pluginPolicies, ...global } = config.policy;
-  return { config, file, policy: { ...global, enforceReadOnly, plugins: pluginPolicies }, select };
+  return {
+    config,
+    file,
+    policy: {
+      ...global,
+      enforceReadOnly,
+      plugins: pluginPolicies,
+      ...(toolsets?.length ? { toolsets } : {}),
+    },
+    select,
+  };
 }
 
 /** Bearer tokens: INFRA_MCP_TOKENS ("name:token,name2:token2" or a bare token) and/or a token file. */

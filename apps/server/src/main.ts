@@ -19,6 +19,8 @@ Options:
   --config <file>          config file (default ./infra-mcp.yaml; env INFRA_MCP_CONFIG)
   --plugins <a,b>          plugins to enable (default: those configured; env INFRA_MCP_PLUGINS)
   --plugin-module <mod>    also load plugins exported by a module or package (repeatable)
+  --toolsets <a,b>         toolsets to list: name, plugin/name, all, default (env INFRA_MCP_TOOLSETS;
+                           infra-mcp tools shows them; default: each plugin's small default set)
   --read-only              hide and refuse every write/destructive tool (env INFRA_MCP_READ_ONLY)
   --http <host:port>       serve HTTP instead of stdio (env INFRA_MCP_HTTP)
   --token-file <file>      bearer tokens, one name:token per line (env INFRA_MCP_TOKENS=name:token,...)
@@ -36,6 +38,7 @@ function parse(argv: string[]) {
     options: {
       config: { type: 'string' },
       plugins: { type: 'string' },
+      toolsets: { type: 'string' },
       'plugin-module': { type: 'string', multiple: true },
       'read-only': { type: 'boolean' },
       http: { type: 'string' },
@@ -73,6 +76,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const flags: Flags = {
     config: v.config,
     plugins: v.plugins?.split(','),
+    toolsets: v.toolsets?.split(','),
     pluginModules: v['plugin-module'] ?? [],
     readOnly: v['read-only'],
     http: v.http,

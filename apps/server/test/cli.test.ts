@@ -211,3 +211,34 @@ describe('enforced read-only', () => {
     expect(r.stdout).toMatch(/admin:\[REDACTED\]@kv.local/);
   });
 });
+
+describe('--toolsets', () => {
+  const env = { PROMETHEUS_URL: 'http://127.0.0.1:9' };
+  const names = (stdout: string) => (JSON.parse(stdout).tools as { name: string }[]).map((t) => t.name);
+
+  it('lists each plugin default toolsets, or the ones chosen; an unknown one names those there are', async () => {
+    const byDefault = await run(['tools', '--json'], { env });
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    expect(names(byDefault.stdout)).toContain('prometheus_query');
+    expect(names(byDefault.stdout)).not.toContain('prometheus_targets');
+
+    const chosen = await run(['tools', '--json', '--toolsets', 'prometheus/status,query'], { env });
+    expect(chosen.code, chosen.stderr).toBe(0);
+    expect(names(chosen.stdout)).toEqual([
+      'prometheus_alerts',
+      'prometheus_query',
+      'prometheus_query_range',
+      'prometheus_rules',
+      'prometheus_status',
+      'prometheus_targets',
+    ]);
+    const fromEnv = await run(['tools', '--json'], { env: { ...env, INFRA_MCP_TOOLSETS: 'all' } });
+    expect(names(fromEnv.stdout)).toHaveLength(10);
+
+    const bad = await run(['tools', '--toolsets', 'stauts'], { env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain(
+      'unknown toolset stauts; this server has prometheus/query, prometheus/discover',
+    );
+  });
+});

@@ -7,4 +7,4 @@ export const maxBytesArg = z
   .min(256)
   .max(1_048_576)
   .optional()
-  .describe("Output budget in bytes (default: the server's, 16384 unless configured)");
+  .describe("Answer budget, bytes (default: the server's)");

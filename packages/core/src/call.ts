@@ -9,7 +9,8 @@ import { canonicalJson, sha256 } from './hash.js';
 import { type HeldPlans, release } from './held-plans.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
-import { byteLength, renderData, truncateText } from './output.js';
+import { byteLength, renderData } from './output.js';
+import { fitAnswer } from './page.js';
 import type { Plan, StillRunning, ToolContext, ToolResult } from './plugin.js';
 import { decide, type Policy } from './policy.js';
 import { dryRunAnswer, readPreviewCursor } from './preview.js';
@@ -456,24 +457,17 @@ export class CallPipeline {
 
   private shapeDryRun(tool: RegisteredTool, answer: { data: unknown; text: string }, budget: number) {
     // the fitted preview carries its token even where its fixed parts exceed a tiny budget
-    return this.shape(tool, answer, Math.max(budget, byteLength(JSON.stringify(answer.data))));
+    const whole = byteLength(JSON.stringify(answer.data)) + byteLength(answer.text);
+    return this.shape(tool, answer, Math.max(budget, whole));
   }
 
   shape(tool: RegisteredTool, out: ToolResult, budget: number): CallToolResult {
     const secrets = tool.runtime.config.secrets;
     const data = redact(out.data, secrets);
-    const bytes = byteLength(JSON.stringify(data));
-    if (bytes > budget) {
-      // tools fit their answers to ctx.budget; this is the backstop, never a flood into the context
-      throw new ToolError(
-        ErrorCodes.overBudget,
-        `the answer is ${bytes} bytes, over the ${budget}-byte budget`,
-        'narrow the request, or pass a larger maxBytes where the tool accepts it',
-      );
-    }
     const partial = out.partial ? tool.runtime.scrub(out.partial) : undefined;
     const rawText = redact(out.text ?? renderData(data), secrets) as string;
-    const fitted = truncateText(partial ? `${rawText}\npartial: ${partial}` : rawText, budget);
+    // the budget is the structured JSON plus the text (page.ts); the text is cut to what is left
+    const fitted = fitAnswer(tool.name, data, partial ? `${rawText}\npartial: ${partial}` : rawText, budget);
     return {
       content: [{ type: 'text', text: fitted.text }, ...((out.content ?? []) as CallToolResult['content'])],
       structuredContent: data as Record<string, unknown>,

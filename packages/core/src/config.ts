@@ -247,13 +247,15 @@ function deepMerge(base: unknown, over: unknown): unknown {
 }
 
 /** The config-file section of one plugin: single-instance options inline, or `instances:`. */
-export const pluginSectionKeys = ['enabled', 'instances', 'policy'] as const;
+export const pluginSectionKeys = ['enabled', 'instances', 'policy', 'toolsets'] as const;
 
 export interface ResolvedPluginConfig {
   enabled: boolean;
   /** Instance name -> parsed options. The first is the default. */
   instances: Record<string, Record<string, unknown>>;
   policy: PolicyRules & { instances?: Record<string, PolicyRules> };
+  /** Toolsets chosen in the config (`plugins.<id>.toolsets`: names, or "all"); unset: the plugin's defaults. */
+  toolsets?: string[];
   /**
    * Literal secret values to scrub from any text; carries the plugin's redaction paths (see
    * `secretList`), and grows when setup learns a secret (`ctx.secret`).
@@ -287,7 +289,7 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
       `${fileName}: "${prefix}" must be a mapping of options, got ${describeValue(file)}`,
     );
   }
-  const { enabled, instances: fileInstances, policy, ...inline } = file;
+  const { enabled, instances: fileInstances, policy, toolsets, ...inline } = file;
   const code = (plugin.options ?? {}) as Record<string, unknown>;
   const codeInstances = (code.instances as Record<string, Record<string, unknown>> | undefined) ?? undefined;
   const codeInline = codeInstances ? {} : code;
@@ -371,6 +373,20 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
   const policyParsed = pluginPolicySchema.safeParse(policy ?? {}, { reportInput: true });
   if (!policyParsed.success)
     throw new ConfigError(formatIssues(fileName, `${prefix}.policy`, pluginPolicySchema, policyParsed.error));
+  let toolsetList: string[] | undefined;
+  if (toolsets !== undefined) {
+    const list = typeof toolsets === 'string' ? toolsets.split(',').map((t) => t.trim()) : toolsets;
+    if (!Array.isArray(list) || !list.every((t) => typeof t === 'string' && t !== '')) {
+      throw new ConfigError(
+        `${fileName}: "${prefix}.toolsets" must be a list of toolset names or "all"; example: toolsets: [${Object.keys(
+          plugin.toolsets ?? { core: 0 },
+        )
+          .slice(0, 2)
+          .join(', ')}]`,
+      );
+    }
+    toolsetList = list;
+  }
   const configured = plugin.isConfigured
     ? Object.values(instances).some((c) => plugin.isConfigured!(c as any))
     : true;
@@ -378,6 +394,7 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
     enabled: typeof enabled === 'boolean' ? enabled : configured,
     instances,
     policy: policyParsed.data,
+    ...(toolsetList ? { toolsets: toolsetList } : {}),
     secrets,
   };
 }

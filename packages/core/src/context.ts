@@ -62,6 +62,7 @@ export function toolContext(input: ContextInput): ToolContext {
   return {
     client,
     instance,
+    config: runtime.config.instances[instance],
     signal,
     deadline,
     budget,

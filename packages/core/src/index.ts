@@ -86,6 +86,37 @@ export {
   truncationNotice,
 } from './output.js';
 export {
+  type Answer,
+  answerBytes,
+  type CursorPosition,
+  checkAnswer,
+  cursorArg,
+  type Echo,
+  echo,
+  type FitOptions,
+  fingerprint,
+  fitAnswer,
+  fitNotes,
+  fitPage,
+  fitTail,
+  headBytes,
+  type ListPageOptions,
+  listInput,
+  listOutput,
+  type Notes,
+  nextCursorSchema,
+  noteFields,
+  offsetSchema,
+  openCursor,
+  type Page,
+  pageFields,
+  pageNotice,
+  pageRange,
+  pager,
+  readCursor,
+  tailBytes,
+} from './page.js';
+export {
   type Completer,
   type CompletionContext,
   definePlugin,
@@ -113,8 +144,10 @@ export {
   type SetupContext,
   type StillRunning,
   type ToolContext,
+  type ToolCtx,
   type ToolDefinition,
   type ToolResult,
+  toolkit,
 } from './plugin.js';
 export {
   type Decision,
@@ -127,7 +160,15 @@ export {
   policyRulesSchema,
 } from './policy.js';
 export { isSecretKey, REDACTED, redact, redactString, redactThenCut } from './redact.js';
-export { buildRegistry, MAX_TOOL_NAME, type RegisteredTool, type Registry } from './registry.js';
+export {
+  buildRegistry,
+  MAX_TOOL_NAME,
+  portable,
+  type RegisteredTool,
+  type Registry,
+  type RegistryOptions,
+  selectToolsets,
+} from './registry.js';
 export { MAX_COMPLETIONS } from './resources.js';
 export { PluginRuntime } from './runtime.js';
 export type { ConnectOptions } from './sdk.js';
@@ -141,3 +182,4 @@ export {
   type TlsOptions,
   tlsOptionsSchema,
 } from './tls.js';
+export { validatePlugin, validatePlugins } from './validate.js';

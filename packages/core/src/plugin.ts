@@ -152,11 +152,16 @@ export interface SampleResult {
   stopReason?: string;
 }
 
-export interface ToolContext<C = unknown> {
+export interface ToolContext<C = unknown, K = unknown> {
   /** The plugin's client for the selected instance (created lazily by `setup`). */
   client: C;
   /** Name of the selected instance. */
   instance: string;
+  /**
+   * The resolved options of the selected instance (the plugin's `config` schema, parsed). Always
+   * set for tools; typed (and required) in tools made with {@link toolkit} or given to {@link definePlugin}.
+   */
+  config?: K;
   /**
    * Aborted on client cancellation (`notifications/cancelled`). For reads and plans, also at the
    * tool's timeout. An approved write's signal is cancel-only: it is not aborted at the timeout (a
@@ -198,11 +203,18 @@ export interface ToolContext<C = unknown> {
   sample?: (params: SampleParams) => Promise<SampleResult>;
 }
 
+/**
+ * The `ctx` a tool's `run`/`plan` get: `client` typed `C`, and `config` typed `K` when the tool
+ * knows its plugin's config type (K is `unknown` otherwise, and `config` optional).
+ */
+export type ToolCtx<C, K> = unknown extends K ? ToolContext<C, K> : ToolContext<C, K> & { config: K };
+
 export interface ToolDefinition<
   I extends z.ZodObject = z.ZodObject,
   O extends z.ZodType = z.ZodType,
   C = any,
   P extends z.ZodType = z.ZodType,
+  K = unknown,
 > {
   /** Short name; registered as `<plugin>_<name>`. [a-z0-9_]. */
   name: string;
@@ -212,6 +224,8 @@ export interface ToolDefinition<
   input: I;
   output: O;
   effect: Effect;
+  /** The plugin toolset this tool belongs to (a key of the plugin's `toolsets`), when it has toolsets. */
+  toolset?: string;
   /** Idempotent writes (apply the same state twice = same result). Defaults: read true, write false. */
   idempotent?: boolean;
   /**
@@ -230,19 +244,19 @@ export interface ToolDefinition<
    * Write/destructive tools: compute the exact change without making it (server-side dry run,
    * plan file, exact request). Required for effect !== 'read'.
    */
-  plan?: (args: z.infer<I>, ctx: ToolContext<C>) => Promise<Plan<z.infer<P>>>;
+  plan?: (args: z.infer<I>, ctx: ToolCtx<C, K>) => Promise<Plan<z.infer<P>>>;
   /**
    * Write tools with a plan `handle`: check that the world has not moved since the plan (resourceVersion,
    * plan-file hash, VM state) before the approved plan runs. Throw a ToolError (`stale_plan`) when it has.
    * Without a held handle (after a restart, on another replica), core re-plans and compares hashes instead.
    */
-  verify?: (args: z.infer<I>, ctx: ToolContext<C>, plan: Plan<z.infer<P>>) => Promise<void>;
+  verify?: (args: z.infer<I>, ctx: ToolCtx<C, K>, plan: Plan<z.infer<P>>) => Promise<void>;
   /** Release a plan's handle (delete the plan file): called when its approval is used or expires. */
   discard?: (handle: any) => Promise<void> | void;
   /** Schema of the plan preview (write tools). */
   preview?: P;
   /** Read tools: do it. Write tools: execute the approved plan (passed as third argument). */
-  run: (args: z.infer<I>, ctx: ToolContext<C>, plan?: Plan<z.infer<P>>) => Promise<ToolResult<z.infer<O>>>;
+  run: (args: z.infer<I>, ctx: ToolCtx<C, K>, plan?: Plan<z.infer<P>>) => Promise<ToolResult<z.infer<O>>>;
 }
 
 export interface ResourceDefinition<C = any> {
@@ -329,7 +343,13 @@ export interface PluginDefinition<S extends z.ZodObject = z.ZodObject, C = any> 
   setup: (config: z.infer<S>, ctx: SetupContext) => Promise<C>;
   dispose?: (client: C) => Promise<void> | void;
   health?: (client: C, config: z.infer<S>) => Promise<HealthReport>;
-  tools: ToolDefinition<any, any, C, any>[];
+  /** Tools: `ctx.client` is what `setup` returns, `ctx.config` the parsed `config` (see {@link toolkit}). */
+  tools: (ToolDefinition<any, any, C, any, z.infer<S>> | ToolDefinition<any, any, C, any, unknown>)[];
+  /**
+   * Groups of tools, by name: what each is for, and whether it is listed by default. Config
+   * (`plugins.<id>.toolsets`) and `--toolsets` choose others; every tool names its `toolset`.
+   */
+  toolsets?: Record<string, { description: string; default?: boolean }>;
   resources?: ResourceDefinition<C>[];
   prompts?: PromptDefinition<C>[];
   /**
@@ -363,7 +383,8 @@ export function defineTool<
   O extends z.ZodType,
   C = any,
   P extends z.ZodType = z.ZodType,
->(tool: ToolDefinition<I, O, C, P>): ToolDefinition<I, O, C, P> {
+  K = unknown,
+>(tool: ToolDefinition<I, O, C, P, K>): ToolDefinition<I, O, C, P, K> {
   if (!TOOL_RE.test(tool.name)) throw new Error(`tool name "${tool.name}" must match [a-z0-9_]+`);
   if (tool.effect !== 'read' && !tool.plan) {
     throw new Error(
@@ -371,6 +392,21 @@ export function defineTool<
     );
   }
   return tool;
+}
+
+/**
+ * Tools of one plugin, typed once: `ctx.client` is `C` (what the plugin's `setup` returns) and
+ * `ctx.config` is `K` (the parsed config), with no annotation in the tools.
+ *
+ *   export const tool = toolkit<PrometheusClient, PrometheusConfig>();
+ *   export const queryTool = tool({ name: 'query', ..., run: async (args, ctx) => ... });
+ *
+ * `definePlugin` checks that the tools' `C` and `K` are its `setup` return type and config type.
+ */
+export function toolkit<C, K>() {
+  return <I extends z.ZodObject, O extends z.ZodType, P extends z.ZodType = z.ZodType>(
+    tool: ToolDefinition<I, O, C, P, K>,
+  ): ToolDefinition<I, O, C, P, K> => defineTool(tool);
 }
 
 /** Declare a resource (fixed `uri` or RFC 6570 `template`); typed helper, no runtime work. */

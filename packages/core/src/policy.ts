@@ -20,6 +20,11 @@ export type PolicyRules = z.infer<typeof policyRulesSchema>;
 export interface Policy extends PolicyRules {
   /** Read-only that no plugin or instance rule can lift (set by --read-only / INFRA_MCP_READ_ONLY). */
   enforceReadOnly?: boolean;
+  /**
+   * Toolsets to list (`--toolsets`): names (`query`), `plugin/name`, `all`, `default`. They choose
+   * what is listed, not what may run. See `RegistryOptions.toolsets`.
+   */
+  toolsets?: string[];
   /** Per-plugin rules, optionally with per-instance rules (e.g. prod read-only, dev writable). */
   plugins?: Record<string, PolicyRules & { instances?: Record<string, PolicyRules> }>;
 }

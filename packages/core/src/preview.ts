@@ -53,7 +53,8 @@ export function dryRunAnswer(p: PreviewInput): DryRunAnswer {
       preview: p.plan.preview,
     };
     const text = `${head}\n${p.previewText}\n${approveLine}`;
-    if (byteLength(JSON.stringify(data)) <= p.budget && byteLength(text) <= p.budget) return { data, text };
+    // the budget counts the structured JSON and the text together
+    if (byteLength(JSON.stringify(data)) + byteLength(text) <= p.budget) return { data, text };
   }
   const items: PreviewItem[] = p.plan.items ?? p.previewText.split('\n').map((text) => ({ text }));
   const total = items.length;
@@ -67,20 +68,17 @@ export function dryRunAnswer(p: PreviewInput): DryRunAnswer {
     previewPage: page,
   };
   const lines: string[] = [];
-  // room for the "N more … cursor" line and the page's own numbers
-  const reserve = 200 + byteLength(p.tool);
-  let dataBytes = byteLength(JSON.stringify(data)) + reserve;
-  let textBytes = byteLength(head) + byteLength(approveLine) + reserve;
+  // room for the cursor (in the data and in the "N more" line) and the page's own numbers
+  const reserve = 2 * previewCursor(p.id, total).length + 260 + 2 * byteLength(p.tool);
+  let used = byteLength(JSON.stringify(data)) + byteLength(head) + byteLength(approveLine) + reserve;
   for (let i = offset; i < total; i++) {
     const item = items[i]!;
     const value = item.data ?? item.text;
-    const itemBytes = byteLength(JSON.stringify(value)) + 1;
-    const lineBytes = byteLength(item.text) + 1;
-    if (dataBytes + itemBytes > p.budget || textBytes + lineBytes > p.budget) break;
+    const size = byteLength(JSON.stringify(value)) + 1 + byteLength(item.text) + 1;
+    if (used + size > p.budget) break;
     page.items.push(value);
     lines.push(item.text);
-    dataBytes += itemBytes;
-    textBytes += lineBytes;
+    used += size;
   }
   const next = offset + page.items.length;
   page.more = total - next;

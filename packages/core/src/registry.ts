@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { maxBytesArg } from './args.js';
-import type { Effect, PromptDefinition, ResourceDefinition, ToolDefinition } from './plugin.js';
+import type { Effect, Plugin, PromptDefinition, ResourceDefinition, ToolDefinition } from './plugin.js';
 import { isListed, type Policy } from './policy.js';
 import type { PluginRuntime } from './runtime.js';
 
@@ -51,6 +51,74 @@ export interface Registry {
   toolList: RegisteredTool['listing'][];
   /** Some prompt or resource template has completers: the server declares `completions`. */
   completions: boolean;
+  /** Per plugin id: the toolsets listed (tools of the others are callable but not listed). */
+  toolsets: Record<string, string[]>;
+  /** Tools in `hidden` only because their toolset is not chosen (callable; `infra-mcp tools` may say so). */
+  unlisted: Set<string>;
+}
+
+/** What the server chooses beyond policy. */
+export interface RegistryOptions {
+  /**
+   * Toolsets to list, for every plugin (`--toolsets`, the server option): names (`query`), names
+   * for one plugin (`prometheus/status`), or `all`. Names no plugin has are an error. Overrides
+   * each plugin's config (`plugins.<id>.toolsets`); unset: config, else the plugin's defaults.
+   */
+  toolsets?: readonly string[];
+}
+
+/**
+ * The toolsets of `plugin` to list. `requested` from the server option (applies to every plugin,
+ * `plugin/name` entries to one) wins over `configured` (`plugins.<id>.toolsets`); neither: the
+ * plugin's defaults. Plugins without toolsets list every tool (`[]` is returned then).
+ */
+export function selectToolsets(
+  plugin: Pick<Plugin, 'id' | 'toolsets'>,
+  configured: readonly string[] | undefined,
+  requested?: readonly string[],
+): string[] {
+  const known = Object.keys(plugin.toolsets ?? {});
+  if (known.length === 0) return [];
+  const fromServer: string[] = [];
+  for (const r of requested ?? []) {
+    const slash = r.indexOf('/');
+    const name = slash < 0 ? r : r.slice(0, slash) === plugin.id ? r.slice(slash + 1) : undefined;
+    // a plain name this plugin does not have is another plugin's
+    if (name !== undefined && (slash >= 0 || name === 'all' || name === 'default' || known.includes(name)))
+      fromServer.push(name);
+  }
+  let names = fromServer.length ? fromServer : undefined;
+  if (!names && configured) {
+    names = [...configured];
+    for (const n of names) {
+      if (n !== 'all' && n !== 'default' && !known.includes(n))
+        throw new Error(
+          `plugins.${plugin.id}.toolsets: unknown toolset "${n}"; ${plugin.id} has ${known.join(', ')} (or all, default)`,
+        );
+    }
+  }
+  const defaults = known.filter((k) => plugin.toolsets![k]!.default);
+  const out = new Set<string>();
+  for (const n of names ?? ['default']) {
+    if (n === 'all') for (const k of known) out.add(k);
+    else if (n === 'default') for (const k of defaults) out.add(k);
+    else out.add(n);
+  }
+  return known.filter((k) => out.has(k));
+}
+
+/** Requested toolset names no plugin has (a typo in `--toolsets` is an error at start). */
+function unknownToolsets(plugins: Pick<Plugin, 'id' | 'toolsets'>[], requested: readonly string[]): string[] {
+  return requested.filter((r) => {
+    if (r === 'all' || r === 'default') return false;
+    const slash = r.indexOf('/');
+    const [id, name] = slash < 0 ? [undefined, r] : [r.slice(0, slash), r.slice(slash + 1)];
+    return !plugins.some(
+      (p) =>
+        (id === undefined || p.id === id) &&
+        (name === 'all' || name === 'default' || name in (p.toolsets ?? {})),
+    );
+  });
 }
 
 /** Completer keys must name declared arguments / template variables (a typo is a compose-time error). */
@@ -74,7 +142,62 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
     string,
     unknown
   >;
-  return compact(rest, io) as Record<string, unknown>;
+  return portable(compact(rest, io)) as Record<string, unknown>;
+}
+
+/** Keywords that apply to a value of one JSON type (split into that type's `anyOf` branch). */
+const TYPE_KEYWORDS: Record<string, readonly string[]> = {
+  string: ['minLength', 'maxLength', 'pattern', 'format', 'contentEncoding', 'contentMediaType'],
+  number: ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'],
+  integer: ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'],
+  array: ['items', 'prefixItems', 'minItems', 'maxItems', 'uniqueItems', 'contains'],
+  object: [
+    'properties',
+    'required',
+    'additionalProperties',
+    'patternProperties',
+    'propertyNames',
+    'minProperties',
+    'maxProperties',
+  ],
+};
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+/**
+ * Portable JSON Schema: no `type: [..]` arrays (zod writes `type: ["string","number"]` for a union of
+ * primitives and `["number","null"]` for a nullable), which single-type clients reject. Each becomes
+ * `anyOf` of single-type branches, each branch with the keywords (and enum values) of its type;
+ * annotations (description, default) stay on the node.
+ */
+export function portable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(portable);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = portable(v);
+  if (!Array.isArray(out.type)) return out;
+  const types = out.type as string[];
+  if (types.length === 1) return { ...out, type: types[0] };
+  const typed = new Set(types.flatMap((t) => TYPE_KEYWORDS[t] ?? []));
+  const common: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(out))
+    if (k !== 'type' && k !== 'enum' && k !== 'const' && !typed.has(k)) common[k] = v;
+  const anyOf = types.map((t) => {
+    const branch: Record<string, unknown> = { type: t };
+    for (const k of TYPE_KEYWORDS[t] ?? []) if (k in out) branch[k] = out[k];
+    const fits = (v: unknown) => jsonType(v) === t || (t === 'number' && jsonType(v) === 'integer');
+    if (Array.isArray(out.enum)) branch.enum = (out.enum as unknown[]).filter(fits);
+    if ('const' in out && fits(out.const)) branch.const = out.const;
+    return branch;
+  });
+  const existing = Array.isArray(common.anyOf) ? { allOf: [{ anyOf: common.anyOf }] } : {};
+  delete common.anyOf;
+  return { ...common, ...existing, anyOf };
 }
 
 /**
@@ -90,7 +213,11 @@ function compact(node: unknown, io: 'input' | 'output'): unknown {
       key === 'propertyNames' &&
       (value as { type?: string })?.type === 'string' &&
       Object.keys(value as object).length === 1;
-    if (stringKeys || (io === 'output' && key === 'additionalProperties' && value === false)) continue;
+    // `additionalProperties: {}` (a record of unknown) says what the default says: anything
+    const anything =
+      key === 'additionalProperties' && value && typeof value === 'object' && Object.keys(value).length === 0;
+    if (stringKeys || anything || (io === 'output' && key === 'additionalProperties' && value === false))
+      continue;
     out[key] = compact(value, io);
   }
   return out;
@@ -131,16 +258,38 @@ const operationSchema = z.object({
 });
 
 function annotations(def: ToolDefinition): Record<string, unknown> {
+  // MCP defaults: readOnlyHint false, openWorldHint true; destructive/idempotent hints mean
+  // something only when readOnlyHint is false. What a default says is not repeated.
+  if (def.effect === 'read') return { readOnlyHint: true };
   return {
-    readOnlyHint: def.effect === 'read',
+    readOnlyHint: false,
     destructiveHint: def.effect === 'destructive',
-    idempotentHint: def.idempotent ?? def.effect === 'read',
-    openWorldHint: true,
+    idempotentHint: def.idempotent ?? false,
   };
 }
 
 /** Build the registry once at start. Name collisions are errors naming both sources. */
-export function buildRegistry(runtimes: PluginRuntime[], policy: Policy): Registry {
+export function buildRegistry(
+  runtimes: PluginRuntime[],
+  policy: Policy,
+  options: RegistryOptions = { toolsets: policy.toolsets },
+): Registry {
+  if (options.toolsets?.length) {
+    const unknown = unknownToolsets(
+      runtimes.map((r) => r.plugin),
+      options.toolsets,
+    );
+    if (unknown.length) {
+      const have = runtimes.flatMap((r) =>
+        Object.keys(r.plugin.toolsets ?? {}).map((t) => `${r.plugin.id}/${t}`),
+      );
+      throw new Error(
+        `unknown toolset${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; this server has ${have.join(', ') || 'none'} (or all, default)`,
+      );
+    }
+  }
+  const toolsets: Record<string, string[]> = {};
+  const unlisted = new Set<string>();
   const tools = new Map<string, RegisteredTool>();
   const hidden = new Map<string, RegisteredTool>();
   const prompts = new Map<string, RegisteredPrompt>();
@@ -158,7 +307,15 @@ export function buildRegistry(runtimes: PluginRuntime[], policy: Policy): Regist
     }
     seenPlugins.set(plugin.id, plugin.title);
     const prefix = plugin.id.replace(/-/g, '_');
-    for (const def of plugin.tools) {
+    const selected = selectToolsets(plugin, runtime.config.toolsets, options.toolsets);
+    if (selected.length) toolsets[plugin.id] = selected;
+    for (const tool of plugin.tools) {
+      if (plugin.toolsets && !(tool.toolset && tool.toolset in plugin.toolsets)) {
+        throw new Error(
+          `plugin ${plugin.id} tool ${tool.name}: toolset ${tool.toolset === undefined ? 'is not set' : `"${tool.toolset}" is not one of ${Object.keys(plugin.toolsets).join(', ')}`}; set toolset to one of the plugin's toolsets`,
+        );
+      }
+      const def = withConfig(tool as ToolDefinition, runtime);
       const name = `${prefix}_${def.name}`;
       if (!FULL_NAME.test(name)) {
         throw new Error(
@@ -208,8 +365,14 @@ export function buildRegistry(runtimes: PluginRuntime[], policy: Policy): Regist
         ? runtime.instanceNames.filter((i) => def.availableFor!(runtime.config.instances[i]))
         : runtime.instanceNames;
       if (instances.length === 0) continue; // nothing configured that this tool can serve
-      if (isListed(policy, name, def.effect, plugin.id, instances)) tools.set(name, entry);
-      else hidden.set(name, entry);
+      // a toolset not chosen is not listed; its tools stay callable (policy decides what may run)
+      const chosen = selected.length === 0 || selected.includes(def.toolset!);
+      const allowed = isListed(policy, name, def.effect, plugin.id, instances);
+      if (chosen && allowed) tools.set(name, entry);
+      else {
+        hidden.set(name, entry);
+        if (allowed) unlisted.add(name);
+      }
     }
     for (const def of plugin.resources ?? []) {
       const templateVars = [...(def.template ?? '').matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
@@ -236,7 +399,29 @@ export function buildRegistry(runtimes: PluginRuntime[], policy: Policy): Regist
     resources,
     prompts,
     runtimes,
-    toolList: [...tools.values()].map((t) => t.listing),
+    // sorted by name: the same plugins and config list identically (prompt caches, cacheable lists)
+    toolList: [...tools.values()]
+      .map((t) => t.listing)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     completions: completers > 0,
+    toolsets,
+    unlisted,
+  };
+}
+
+/**
+ * The tool as core calls it: `ctx.config` set to the resolved options of the selected instance
+ * (for `run` and `plan`), so a tool reads its config without casts.
+ */
+function withConfig(def: ToolDefinition, runtime: PluginRuntime): ToolDefinition {
+  // the context is made by core for this one call: set in place, not copied
+  const configOf = <X extends { instance: string; config?: unknown }>(ctx: X): X => {
+    if (ctx.config === undefined) ctx.config = runtime.config.instances[ctx.instance];
+    return ctx;
+  };
+  return {
+    ...def,
+    run: (args, ctx, plan) => def.run(args, configOf(ctx) as typeof ctx, plan),
+    ...(def.plan ? { plan: (args, ctx) => def.plan!(args, configOf(ctx) as typeof ctx) } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { expandInstances } from './instances.js';
 import type { Logger } from './log.js';
 import type { HealthReport, Plugin, SetupContext } from './plugin.js';
 import { addSecret, redact, scrubText } from './redact.js';
+import { validatePlugin } from './validate.js';
 
 /** One enabled plugin with its resolved config and lazily created clients (one per instance). */
 export class PluginRuntime {
@@ -24,6 +25,7 @@ export class PluginRuntime {
   }
 
   static resolve(plugin: Plugin, source: ResolveSource, log: Logger): PluginRuntime {
+    validatePlugin(plugin); // a factory passed uncalled, another zod major: one clear error at start
     const resolved = expandInstances(plugin, resolvePluginConfig(plugin, source), {
       fileName: source.fileName,
       log,

@@ -34,6 +34,11 @@ export interface CreateServerOptions {
   maxBytes?: number;
   /** Default per-tool timeout in ms. */
   timeoutMs?: number;
+  /**
+   * Toolsets to list for every plugin (`--toolsets`): names (`query`), `plugin/name`, or `all`;
+   * unset: each plugin's config (`plugins.<id>.toolsets`), else its defaults.
+   */
+  toolsets?: readonly string[];
   /** Calls running at once, server-wide and per caller; past them a call answers `busy`. */
   limits?: CallLimits;
   /**
@@ -82,7 +87,7 @@ export class InfraMcpServer {
       const p = r.config.policy;
       if (Object.keys(p).length) policy.plugins![r.plugin.id] = { ...p, ...policy.plugins![r.plugin.id] };
     }
-    this.registry = buildRegistry(runtimes, policy);
+    this.registry = buildRegistry(runtimes, policy, { toolsets: options.toolsets ?? policy.toolsets });
     this.plans = new HeldPlans(this.log);
     this.calls = new CallPipeline({
       registry: this.registry,

@@ -49,7 +49,7 @@ describe('Streamable HTTP', () => {
       }),
     );
     const tools = await client.listTools();
-    expect(tools.tools.map((t) => t.name)).toEqual(['kv_get', 'kv_set', 'kv_delete']);
+    expect(tools.tools.map((t) => t.name)).toEqual(['kv_delete', 'kv_get', 'kv_set']);
     const r: any = await client.callTool({ name: 'kv_get', arguments: { key: 'a' } });
     expect(r.structuredContent).toEqual({ key: 'a', value: '1' });
     expect(audit.records.at(-1)).toMatchObject({ tool: 'kv_get', caller: 'alice', outcome: 'ok' });

@@ -31,19 +31,20 @@ describe('registry', () => {
   it('prefixes tool names with the plugin id and derives annotations from the effect', async () => {
     const t = await connect([kv({ url: 'http://kv.local' })]);
     const tools = await t.listTools();
-    expect(tools.map((x) => x.name)).toEqual(['kv_get', 'kv_set', 'kv_delete']);
+    expect(tools.map((x) => x.name)).toEqual(['kv_delete', 'kv_get', 'kv_set']);
     const byName = Object.fromEntries(tools.map((x) => [x.name, x]));
-    expect(byName.kv_get.annotations).toMatchObject({
-      readOnlyHint: true,
-      destructiveHint: false,
-      idempotentHint: true,
-    });
-    expect(byName.kv_set.annotations).toMatchObject({
+    // what the MCP defaults say (openWorldHint true; destructive/idempotent hints of read tools) is not repeated
+    expect(byName.kv_get.annotations).toEqual({ readOnlyHint: true });
+    expect(byName.kv_set.annotations).toEqual({
       readOnlyHint: false,
       destructiveHint: false,
       idempotentHint: true,
     });
-    expect(byName.kv_delete.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect(byName.kv_delete.annotations).toEqual({
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: false,
+    });
     expect(byName.kv_set.inputSchema.properties).toHaveProperty('approval');
     expect(byName.kv_get.inputSchema.properties).not.toHaveProperty('approval');
     expect(byName.kv_get.outputSchema).toMatchObject({ type: 'object', required: ['key', 'value'] });

@@ -1,9 +1,8 @@
-import { definePlugin, isToolError, type ToolDefinition } from '@infra-mcp/core';
+import { checkAnswer, definePlugin, isToolError, type ToolDefinition } from '@infra-mcp/core';
 import { PrometheusClient } from './client.js';
-import { configSchema, envMap } from './config.js';
+import { configSchema, envMap, type PrometheusConfig } from './config.js';
 import { prompts } from './prompts.js';
 import { alertsTool } from './tools/alerts.js';
-import { checkBudget } from './tools/fit.js';
 import { labelValuesTool } from './tools/label-values.js';
 import { labelsTool } from './tools/labels.js';
 import { metadataTool } from './tools/metadata.js';
@@ -18,15 +17,17 @@ import { workspacesTool } from './tools/workspaces.js';
 export const VERSION = '0.1.0';
 
 /**
- * Every tool fits its answer into the call's budget; this checks it on the way out, so a result
- * whose structured JSON is over `maxBytes` becomes a clear over_budget error instead.
+ * Every tool fits its answer into the call's budget; this checks it on the way out, so an answer
+ * over `maxBytes` (structured JSON plus text, core's one measure) becomes a clear over_budget error.
  */
-function withinBudget<T extends ToolDefinition<any, any, any, any>>(tool: T): T {
+function withinBudget<T extends ToolDefinition<any, any, PrometheusClient, any, PrometheusConfig>>(
+  tool: T,
+): T {
   return {
     ...tool,
     run: async (args, ctx, plan) => {
       const result = await tool.run(args, ctx, plan);
-      checkBudget(`prometheus_${tool.name}`, result.data, ctx.budget);
+      checkAnswer(`prometheus_${tool.name}`, result, ctx.budget);
       return result;
     },
   };
@@ -47,6 +48,14 @@ export const prometheus = definePlugin({
   env: envMap,
   instances: true,
   isConfigured: (config) => Boolean(config.url),
+  // Listed by default: what answers a question about metrics (find the names, then query).
+  // The rest is there on request (--toolsets status, or all).
+  toolsets: {
+    query: { description: 'PromQL instant and range queries', default: true },
+    discover: { description: 'Series, label names and values, metric metadata', default: true },
+    status: { description: 'Scrape targets, alerts, rules, server status' },
+    amp: { description: 'Amazon Managed Prometheus workspaces (instances with sigv4)', default: true },
+  },
   setup: async (config, { instance, log, redact, secret }) =>
     new PrometheusClient(config, instance, log, { redact, secret }),
   dispose: (client) => client.close(),
@@ -77,7 +86,7 @@ export const prometheus = definePlugin({
     rulesTool,
     statusTool,
     // AMP only: listed when an instance has sigv4, refused (not_configured) on the others.
-    { ...workspacesTool, availableFor: (config: { sigv4?: unknown }) => Boolean(config.sigv4) },
+    { ...workspacesTool, availableFor: (config: PrometheusConfig) => Boolean(config.sigv4) },
   ].map(withinBudget),
   prompts,
 });

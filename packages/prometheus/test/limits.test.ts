@@ -92,7 +92,11 @@ describe('maxConcurrentRequests', () => {
     const t = await connect([prometheus({ url, maxConcurrentRequests: 1 })]);
     const calls = Array.from({ length: 5 }, () => t.call('prometheus_labels', {}));
     while (held.length < 1) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 50));
+    // wait until the other four are queued (a fixed sleep was too short on a loaded machine)
+    const client = (await t.server.registry.runtimes[0]!.client('default')) as unknown as {
+      waiting: unknown[];
+    };
+    while (client.waiting.length < 4) await new Promise((r) => setTimeout(r, 5));
     const busy = await t.call('prometheus_labels', {});
     expect(busy.errorCode).toBe('busy');
     expect(busy.text).toMatch(/1 requests running and 4 waiting \(maxConcurrentRequests: 1\)/);

@@ -6,7 +6,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ToolContext } from '@infra-mcp/core';
 import { connect } from '@infra-mcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clearAwsCredentialCache, resolveAwsCredentials, sigv4ConfigSchema, sigv4Fetch } from '../src/aws.js';
@@ -222,7 +221,7 @@ describe('workspaces tool (fake AMP control plane)', () => {
       budget,
       progress: async () => {},
       log: { debug() {}, info() {}, warn() {}, error() {} },
-    }) as unknown as ToolContext<AmpClientLike>;
+    }) as unknown as Parameters<typeof workspacesTool.run>[1];
   const sigv4 = () => ({ region: REGION, ...GOOD, controlPlaneUrl: proxy.url });
 
   it('lists the workspaces of the configured region as a compact table', async () => {

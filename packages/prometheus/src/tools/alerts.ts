@@ -1,18 +1,7 @@
-import { defineTool, humanDuration, maxBytesArg, table } from '@infra-mcp/core';
+import { humanDuration, listInput, listOutput, pager, table } from '@infra-mcp/core';
 import { z } from 'zod';
 import { formatLabels, type Labels, num, parseValue } from '../summarize.js';
-import { type Ctx, contains, render } from './common.js';
-import {
-  cursorArg,
-  fingerprint,
-  fitPage,
-  nextCursorSchema,
-  offsetSchema,
-  pageFields,
-  pageNotice,
-  pageRange,
-  readCursor,
-} from './fit.js';
+import { contains, tool } from './common.js';
 
 const alert = z.object({
   name: z.string(),
@@ -26,34 +15,28 @@ const alert = z.object({
 });
 type Alert = z.infer<typeof alert>;
 
-export const alertsTool = defineTool({
+export const alertsTool = tool({
   name: 'alerts',
   title: 'Active alerts',
   description:
     'Active alerts (firing and pending) with labels, summary and age. Filter by state, name and labels.',
-  input: z.object({
+  input: listInput({
     state: z.enum(['any', 'firing', 'pending']).default('any'),
     name: z.string().optional().describe('Alert name: case-insensitive substring'),
     labels: z
       .record(z.string(), z.string())
       .optional()
       .describe('Required label values, e.g. {"severity": "critical"}'),
-    cursor: cursorArg,
-    maxBytes: maxBytesArg,
   }),
-  output: z.object({
+  output: listOutput({
     counts: z.record(z.string(), z.number()).describe('Active alerts per state (before filters)'),
     total: z.number(),
-    omitted: z.number().describe('Alerts after this page'),
     alerts: z.array(alert),
-    offset: offsetSchema,
-    nextCursor: nextCursorSchema,
-    truncated: z.boolean(),
   }),
   effect: 'read',
-  run: async (args, ctx: Ctx) => {
-    const fp = fingerprint('alerts', ctx.instance, args);
-    const offset = readCursor(args.cursor, fp);
+  toolset: 'status',
+  run: async (args, ctx) => {
+    const list = pager('alerts', ctx, args);
     const r = await ctx.client.api<{
       alerts: { labels: Labels; annotations?: Labels; state: string; activeAt?: string; value?: string }[];
     }>('api/v1/alerts', [], { signal: ctx.signal });
@@ -105,29 +88,21 @@ export const alertsTool = defineTool({
     const summary = Object.entries(counts)
       .map(([s, n]) => `${n} ${s}`)
       .join(', ');
-    const { data, text } = fitPage({
+    return list.page({
       items: all,
-      budget: ctx.budget,
-      fingerprint: fp,
-      offset,
       line: (a) => cells(a).join('  '),
-      build: (page) => ({
-        data: {
-          counts,
-          total: all.length,
-          omitted: page.omitted,
-          alerts: page.items,
-          ...pageFields(page),
-          truncated: page.omitted > 0,
-        },
-        text: render([
-          `${raw.length} active alerts${summary ? `: ${summary}` : ''}${all.length !== raw.length ? ` (${all.length} match the filters)` : ''}${pageRange(page)}`,
-          page.items.length > 0 &&
-            table(['alert', 'state', 'for', 'value', 'labels', 'summary'], page.items.map(cells)),
-          ...pageNotice(page, 'alerts', 'state, name or labels'),
-        ]),
+      what: 'alerts',
+      narrow: 'state, name or labels',
+      data: (page) => ({
+        counts,
+        total: all.length,
+        alerts: page.items,
       }),
+      text: (page, range) => [
+        `${raw.length} active alerts${summary ? `: ${summary}` : ''}${all.length !== raw.length ? ` (${all.length} match the filters)` : ''}${range}`,
+        page.items.length > 0 &&
+          table(['alert', 'state', 'for', 'value', 'labels', 'summary'], page.items.map(cells)),
+      ],
     });
-    return { data, text, truncated: data.truncated };
   },
 });

@@ -1,9 +1,13 @@
-import { byteLength, type ToolContext, ToolError } from '@infra-mcp/core';
+import { byteLength, type ToolContext, ToolError, toolkit } from '@infra-mcp/core';
 import { z } from 'zod';
 import type { PrometheusClient } from '../client.js';
+import type { PrometheusConfig } from '../config.js';
 import { parseTime } from '../time.js';
 
-export type Ctx = ToolContext<PrometheusClient>;
+export type Ctx = ToolContext<PrometheusClient, PrometheusConfig>;
+
+/** Prometheus tools: `ctx.client` is the instance's PrometheusClient, `ctx.config` its options. */
+export const tool = toolkit<PrometheusClient, PrometheusConfig>();
 
 export const timeArg = (what: string) =>
   z
@@ -51,3 +55,6 @@ export function contains(haystack: string, needle: string | undefined): boolean 
 }
 
 export { byteLength };
+
+export const queryEchoSchema = z.string().describe('The query (abbreviated with … when long)');
+export const queryBytesSchema = z.number().optional().describe('Bytes of the full query, when abbreviated');

@@ -1,43 +1,24 @@
-import { defineTool, maxBytesArg } from '@infra-mcp/core';
+import { echo, fitNotes, listInput, listOutput, pager } from '@infra-mcp/core';
 import { z } from 'zod';
-import { type Ctx, optionalWindow, render, timeArg } from './common.js';
-import {
-  cursorArg,
-  echo,
-  fingerprint,
-  fitNotes,
-  fitPage,
-  nextCursorSchema,
-  offsetSchema,
-  pageFields,
-  pageNotice,
-  pageRange,
-  readCursor,
-} from './fit.js';
+import { optionalWindow, timeArg, tool } from './common.js';
 
-export const labelsTool = defineTool({
+export const labelsTool = tool({
   name: 'labels',
   title: 'Label names',
   description: 'List label names, optionally only those on series matching selectors.',
-  input: z.object({
+  input: listInput({
     match: z.array(z.string().min(1)).optional().describe('Series selectors to restrict to, e.g. ["up"]'),
     start: timeArg('Window start'),
     end: timeArg('Window end'),
-    cursor: cursorArg,
-    maxBytes: maxBytesArg,
   }),
-  output: z.object({
+  output: listOutput({
     labels: z.array(z.string()),
     count: z.number(),
-    omitted: z.number().describe('Label names after this page'),
-    offset: offsetSchema,
-    nextCursor: nextCursorSchema,
-    truncated: z.boolean(),
   }),
   effect: 'read',
-  run: async (args, ctx: Ctx) => {
-    const fp = fingerprint('labels', ctx.instance, args);
-    const offset = readCursor(args.cursor, fp);
+  toolset: 'discover',
+  run: async (args, ctx) => {
+    const list = pager('labels', ctx, args);
     const params: [string, string][] = [
       ...(args.match ?? []).map((m): [string, string] => ['match[]', m]),
       ...optionalWindow(args),
@@ -51,31 +32,18 @@ export const labelsTool = defineTool({
     const all = [...(r.data ?? [])].sort();
     const match = args.match ? echo(args.match.join(', '), ctx.budget, 'match') : undefined;
     const notes = fitNotes(r.warnings, r.infos, ctx.budget);
-    const { data, text } = fitPage({
+    return list.page({
       items: all,
-      budget: ctx.budget,
-      fingerprint: fp,
-      offset,
       // ", " joins the names in the text: count it per name
       line: (l) => `${l}, `,
-      build: (page) => ({
-        data: {
-          labels: page.items,
-          count: all.length,
-          omitted: page.omitted,
-          ...pageFields(page),
-          truncated: page.omitted > 0,
-        },
-        text: render(
-          [
-            `${all.length} label names${match ? ` on ${match.text}` : ''}${pageRange(page)}:`,
-            page.items.join(', '),
-            ...pageNotice(page, 'label names', 'match'),
-          ],
-          notes.lines,
-        ),
-      }),
+      what: 'label names',
+      narrow: 'match',
+      data: (page) => ({ labels: page.items, count: all.length }),
+      text: (page, range) => [
+        `${all.length} label names${match ? ` on ${match.text}` : ''}${range}:`,
+        page.items.join(', '),
+      ],
+      notes: notes.lines,
     });
-    return { data, text, truncated: data.truncated };
   },
 });

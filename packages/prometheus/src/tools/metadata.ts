@@ -1,19 +1,6 @@
-import { defineTool, maxBytesArg, table } from '@infra-mcp/core';
+import { echo, fitNotes, listInput, listOutput, pager, table } from '@infra-mcp/core';
 import { z } from 'zod';
-import { type Ctx, contains, render } from './common.js';
-import {
-  cursorArg,
-  echo,
-  fingerprint,
-  fitNotes,
-  fitPage,
-  nextCursorSchema,
-  offsetSchema,
-  pageFields,
-  pageNotice,
-  pageRange,
-  readCursor,
-} from './fit.js';
+import { contains, tool } from './common.js';
 
 const entry = z.object({
   metric: z.string(),
@@ -23,29 +10,23 @@ const entry = z.object({
 });
 type Entry = z.infer<typeof entry>;
 
-export const metadataTool = defineTool({
+export const metadataTool = tool({
   name: 'metadata',
   title: 'Metric metadata',
   description:
     'Type (counter, gauge, histogram, summary), unit and help text of metrics, from the scrape targets.',
-  input: z.object({
+  input: listInput({
     metric: z.string().optional().describe('Exact metric name'),
     filter: z.string().optional().describe('Case-insensitive substring of the metric name or help'),
-    cursor: cursorArg,
-    maxBytes: maxBytesArg,
   }),
-  output: z.object({
+  output: listOutput({
     total: z.number(),
-    omitted: z.number().describe('Metrics after this page'),
     metrics: z.array(entry),
-    offset: offsetSchema,
-    nextCursor: nextCursorSchema,
-    truncated: z.boolean(),
   }),
   effect: 'read',
-  run: async (args, ctx: Ctx) => {
-    const fp = fingerprint('metadata', ctx.instance, args);
-    const offset = readCursor(args.cursor, fp);
+  toolset: 'discover',
+  run: async (args, ctx) => {
+    const list = pager('metadata', ctx, args);
     const params: [string, string][] = args.metric ? [['metric', args.metric]] : [];
     const r = await ctx.client.api<Record<string, { type: string; help: string; unit?: string }[]>>(
       'api/v1/metadata',
@@ -65,40 +46,28 @@ export const metadataTool = defineTool({
     const metric = args.metric === undefined ? undefined : echo(args.metric, ctx.budget, 'metric');
     const filter = args.filter === undefined ? undefined : echo(args.filter, ctx.budget, 'filter');
     const notes = fitNotes(r.warnings, r.infos, ctx.budget);
-    const { data, text } = fitPage({
+    return list.page({
       items: all,
-      budget: ctx.budget,
-      fingerprint: fp,
-      offset,
       line,
-      build: (page) => {
+      what: 'metrics',
+      narrow: 'filter or metric',
+      data: (page) => ({ total: all.length, metrics: page.items }),
+      text: (page, range) => {
         const hasUnit = page.items.some((e) => e.unit);
-        const data = {
-          total: all.length,
-          omitted: page.omitted,
-          metrics: page.items,
-          ...pageFields(page),
-          truncated: page.omitted > 0,
-        };
-        const text = render(
-          [
-            `${all.length} metric${all.length === 1 ? '' : 's'}${metric ? ` named ${metric.text}` : ''}${filter ? ` matching "${filter.text}"` : ''}${pageRange(page)}`,
-            all.length === 0 &&
-              'no metadata (the metric may not exist, or the backend keeps no metadata); try label_values with label=__name__',
-            page.items.length > 0 &&
-              table(
-                hasUnit ? ['metric', 'type', 'unit', 'help'] : ['metric', 'type', 'help'],
-                page.items.map((e) =>
-                  hasUnit ? [e.metric, e.type, e.unit, e.help] : [e.metric, e.type, e.help],
-                ),
+        return [
+          `${all.length} metric${all.length === 1 ? '' : 's'}${metric ? ` named ${metric.text}` : ''}${filter ? ` matching "${filter.text}"` : ''}${range}`,
+          all.length === 0 &&
+            'no metadata (the metric may not exist, or the backend keeps no metadata); try label_values with label=__name__',
+          page.items.length > 0 &&
+            table(
+              hasUnit ? ['metric', 'type', 'unit', 'help'] : ['metric', 'type', 'help'],
+              page.items.map((e) =>
+                hasUnit ? [e.metric, e.type, e.unit, e.help] : [e.metric, e.type, e.help],
               ),
-            ...pageNotice(page, 'metrics', 'filter or metric'),
-          ],
-          notes.lines,
-        );
-        return { data, text };
+            ),
+        ];
       },
+      notes: notes.lines,
     });
-    return { data, text, truncated: data.truncated };
   },
 });

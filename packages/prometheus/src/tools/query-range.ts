@@ -1,4 +1,17 @@
-import { byteLength, defineTool, maxBytesArg, ToolError, table } from '@infra-mcp/core';
+import {
+  type Answer,
+  answerBytes,
+  byteLength,
+  echo,
+  fitNotes,
+  fitPage,
+  maxBytesArg,
+  noteFields,
+  type Page,
+  pageNotice,
+  ToolError,
+  table,
+} from '@infra-mcp/core';
 import { z } from 'zod';
 import {
   byStat,
@@ -12,20 +25,16 @@ import {
   summarizeSeries,
 } from '../summarize.js';
 import { formatDuration, isoTime, parseDuration, resolveRange } from '../time.js';
-import { type Ctx, render, timeArg, warningsOmittedSchema, warningsSchema } from './common.js';
 import {
-  type Answer,
-  answerBytes,
-  echo,
-  fitNotes,
-  fitPage,
-  noteFields,
-  type Page,
-  pageNotice,
+  type Ctx,
   queryBytesSchema,
   queryEchoSchema,
-  SLACK,
-} from './fit.js';
+  render,
+  timeArg,
+  tool,
+  warningsOmittedSchema,
+  warningsSchema,
+} from './common.js';
 
 const labelsSchema = z.record(z.string(), z.string());
 
@@ -208,10 +217,18 @@ export function fitMatrix<D>(
 ): Answer<D> & { page: Page<Row> } {
   let rows = m.rows;
   if (m.format === 'points' && rows.length > 0) {
-    const none: Page<Row> = { items: [], offset: 0, total: rows.length, omitted: rows.length, budget };
+    const none: Page<Row> = {
+      items: [],
+      offset: 0,
+      total: rows.length,
+      omitted: rows.length,
+      more: true,
+      budget,
+      keep: 'head',
+    };
     const fixed = answerBytes(build(none, matrixLines(m, [])));
     // what is left for one series, less the "values at start + i*..." line the rows bring
-    rows = thin(rows, Math.max(budget - fixed - SLACK - 64, 64));
+    rows = thin(rows, Math.max(budget - fixed - 48 - 64, 64));
   }
   return fitPage({
     items: rows,
@@ -221,7 +238,7 @@ export function fitMatrix<D>(
   });
 }
 
-export const queryRangeTool = defineTool({
+export const queryRangeTool = tool({
   name: 'query_range',
   title: 'PromQL range query',
   description:
@@ -243,7 +260,8 @@ export const queryRangeTool = defineTool({
   }),
   output: rangeOutput,
   effect: 'read',
-  run: async (args, ctx: Ctx) => {
+  toolset: 'query',
+  run: async (args, ctx) => {
     const { config } = ctx.client;
     const range = resolveRange(args, { maxRange: parseDuration(config.maxRange)! });
     const count = await countSeries(ctx, args.query, range.end);

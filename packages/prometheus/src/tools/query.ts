@@ -1,4 +1,15 @@
-import { defineTool, maxBytesArg, table } from '@infra-mcp/core';
+import {
+  cursorArg,
+  echo,
+  fitNotes,
+  maxBytesArg,
+  nextCursorSchema,
+  noteFields,
+  offsetSchema,
+  pageNotice,
+  pager,
+  table,
+} from '@infra-mcp/core';
 import { z } from 'zod';
 import {
   commonLabels,
@@ -11,8 +22,15 @@ import {
   withoutLabels,
 } from '../summarize.js';
 import { isoTime, parseTime } from '../time.js';
-import { type Ctx, render, timeArg, warningsOmittedSchema, warningsSchema } from './common.js';
-import { echo, fitNotes, fitPage, noteFields, pageNotice, queryBytesSchema, queryEchoSchema } from './fit.js';
+import {
+  queryBytesSchema,
+  queryEchoSchema,
+  render,
+  timeArg,
+  tool,
+  warningsOmittedSchema,
+  warningsSchema,
+} from './common.js';
 import { fitMatrix, seriesSummarySchema, shapeMatrix } from './query-range.js';
 
 const sampleSchema = z.object({
@@ -34,6 +52,8 @@ const output = z.object({
   series: z.array(seriesSummarySchema).optional().describe('matrix results (range selectors), summarised'),
   warnings: warningsSchema,
   warningsOmitted: warningsOmittedSchema,
+  offset: offsetSchema,
+  nextCursor: nextCursorSchema,
   truncated: z.boolean(),
 });
 
@@ -46,7 +66,7 @@ function toSample(metric: Labels, common: Labels, raw: string): Sample0 {
     : { labels: withoutLabels(metric, common), value: null, raw };
 }
 
-export const queryTool = defineTool({
+export const queryTool = tool({
   name: 'query',
   title: 'PromQL instant query',
   description:
@@ -54,13 +74,22 @@ export const queryTool = defineTool({
   input: z.object({
     query: z.string().min(1).describe('PromQL expression, e.g. sum by (job) (up)'),
     time: timeArg('Evaluation time (default now)'),
+    cursor: cursorArg,
     maxBytes: maxBytesArg,
   }),
   output,
   effect: 'read',
-  run: async (args, ctx: Ctx) => {
-    const now = Date.now() / 1000;
-    const time = args.time === undefined ? undefined : parseTime(args.time, now, 'time');
+  toolset: 'query',
+  run: async (args, ctx) => {
+    // pages after the first evaluate at the first page's instant (pinned in the cursor)
+    const list = pager<{ t: number }>('query', ctx, args);
+    const now = list.state?.t ?? Date.now() / 1000;
+    const time =
+      list.state !== undefined
+        ? now
+        : args.time === undefined
+          ? undefined
+          : parseTime(args.time, now, 'time');
     const params: [string, string][] = [['query', args.query]];
     if (time !== undefined) params.push(['time', String(time)]);
     params.push(['timeout', `${Math.max(1, Math.floor(ctx.client.config.timeoutMs / 1000))}s`]);
@@ -152,29 +181,25 @@ export const queryTool = defineTool({
     const common = commonLabels(vector.map((s) => s.metric));
     const samples = vector.map((s) => toSample(s.metric, common, s.value[1]));
     const cells = (s: Sample0) => [formatLabels(s.labels) || '{}', s.raw ?? num(s.value)];
-    const { data, text } = fitPage({
+    return list.page({
       items: samples,
-      budget: ctx.budget,
       line: (s) => cells(s).join('  '),
-      build: (page) => {
-        const data = {
-          ...base,
-          resultCount: vector.length,
-          omitted: page.omitted,
-          commonLabels: common,
-          samples: page.items,
-          truncated: page.omitted > 0,
-        };
-        const lines = [
-          `${q.text} · ${vector.length} sample${vector.length === 1 ? '' : 's'} at ${at}`,
-          vector.length === 0 && 'empty result: no series matched (check names with label_values or series)',
-          Object.keys(common).length > 0 && `common labels: ${formatLabels(common)}`,
-          page.items.length > 0 && table(['series', 'value'], page.items.map(cells)),
-          ...pageNotice(page, 'samples', 'label matchers or topk()'),
-        ];
-        return { data, text: render(lines, notes.lines) };
-      },
+      what: 'samples',
+      narrow: 'label matchers or topk()',
+      state: { t: time ?? now },
+      data: (page) => ({
+        ...base,
+        resultCount: vector.length,
+        commonLabels: common,
+        samples: page.items,
+      }),
+      text: (page, range) => [
+        `${q.text} · ${vector.length} sample${vector.length === 1 ? '' : 's'} at ${at}${range}`,
+        vector.length === 0 && 'empty result: no series matched (check names with label_values or series)',
+        Object.keys(common).length > 0 && `common labels: ${formatLabels(common)}`,
+        page.items.length > 0 && table(['series', 'value'], page.items.map(cells)),
+      ],
+      notes: notes.lines,
     });
-    return { data, text, truncated: data.truncated };
   },
 });

@@ -1,17 +1,6 @@
-import { defineTool, humanDuration, maxBytesArg, table } from '@infra-mcp/core';
+import { humanDuration, listInput, listOutput, pager, table } from '@infra-mcp/core';
 import { z } from 'zod';
-import { type Ctx, contains, render } from './common.js';
-import {
-  cursorArg,
-  fingerprint,
-  fitPage,
-  nextCursorSchema,
-  offsetSchema,
-  pageFields,
-  pageNotice,
-  pageRange,
-  readCursor,
-} from './fit.js';
+import { contains, tool } from './common.js';
 
 const rule = z.object({
   group: z.string(),
@@ -28,12 +17,12 @@ const rule = z.object({
 });
 type Rule = z.infer<typeof rule>;
 
-export const rulesTool = defineTool({
+export const rulesTool = tool({
   name: 'rules',
   title: 'Alerting and recording rules',
   description:
     'Alerting and recording rules with their PromQL, health and state. Filter by type, name, group, state or health.',
-  input: z.object({
+  input: listInput({
     type: z.enum(['any', 'alert', 'record']).default('any'),
     name: z.string().optional().describe('Rule name: case-insensitive substring'),
     group: z.string().optional().describe('Group name: case-insensitive substring'),
@@ -42,22 +31,16 @@ export const rulesTool = defineTool({
       .default('any')
       .describe('Alerting rules in this state'),
     health: z.enum(['any', 'ok', 'err', 'unknown']).default('any'),
-    cursor: cursorArg,
-    maxBytes: maxBytesArg,
   }),
-  output: z.object({
+  output: listOutput({
     groups: z.number(),
     total: z.number().describe('Rules after filters'),
-    omitted: z.number().describe('Rules after this page'),
     rules: z.array(rule),
-    offset: offsetSchema,
-    nextCursor: nextCursorSchema,
-    truncated: z.boolean(),
   }),
   effect: 'read',
-  run: async (args, ctx: Ctx) => {
-    const fp = fingerprint('rules', ctx.instance, args);
-    const offset = readCursor(args.cursor, fp);
+  toolset: 'status',
+  run: async (args, ctx) => {
+    const list = pager('rules', ctx, args);
     const params: [string, string][] = args.type === 'any' ? [] : [['type', args.type]];
     const r = await ctx.client.api<{ groups: { name: string; file?: string; rules: any[] }[] }>(
       'api/v1/rules',
@@ -103,29 +86,21 @@ export const rulesTool = defineTool({
       x.lastError ? `${x.health}: ${x.lastError}` : x.health,
       x.query.replace(/\s+/g, ' '),
     ];
-    const { data, text } = fitPage({
+    return list.page({
       items: all,
-      budget: ctx.budget,
-      fingerprint: fp,
-      offset,
       line: (x) => cells(x).join('  '),
-      build: (page) => ({
-        data: {
-          groups: groups.length,
-          total: all.length,
-          omitted: page.omitted,
-          rules: page.items,
-          ...pageFields(page),
-          truncated: page.omitted > 0,
-        },
-        text: render([
-          `${all.length} rules in ${groups.length} groups${pageRange(page)}`,
-          page.items.length > 0 &&
-            table(['group', 'rule', 'type', 'state', 'for', 'health', 'query'], page.items.map(cells)),
-          ...pageNotice(page, 'rules', 'type, name, group or state'),
-        ]),
+      what: 'rules',
+      narrow: 'type, name, group or state',
+      data: (page) => ({
+        groups: groups.length,
+        total: all.length,
+        rules: page.items,
       }),
+      text: (page, range) => [
+        `${all.length} rules in ${groups.length} groups${range}`,
+        page.items.length > 0 &&
+          table(['group', 'rule', 'type', 'state', 'for', 'health', 'query'], page.items.map(cells)),
+      ],
     });
-    return { data, text, truncated: data.truncated };
   },
 });

@@ -1,46 +1,27 @@
-import { defineTool, maxBytesArg } from '@infra-mcp/core';
+import { echo, fitNotes, listInput, listOutput, pager } from '@infra-mcp/core';
 import { z } from 'zod';
 import { commonLabels, formatLabels, type Labels, withoutLabels } from '../summarize.js';
-import { type Ctx, matchArg, optionalWindow, render, timeArg } from './common.js';
-import {
-  cursorArg,
-  echo,
-  fingerprint,
-  fitNotes,
-  fitPage,
-  nextCursorSchema,
-  offsetSchema,
-  pageFields,
-  pageNotice,
-  pageRange,
-  readCursor,
-} from './fit.js';
+import { matchArg, optionalWindow, timeArg, tool } from './common.js';
 
-export const seriesTool = defineTool({
+export const seriesTool = tool({
   name: 'series',
   title: 'Find series',
   description:
     'List the series (label sets) matching selectors. Use before a query to see which labels exist.',
-  input: z.object({
+  input: listInput({
     match: matchArg,
     start: timeArg('Window start (default: recent data)'),
     end: timeArg('Window end (default now)'),
-    cursor: cursorArg,
-    maxBytes: maxBytesArg,
   }),
-  output: z.object({
+  output: listOutput({
     seriesCount: z.number(),
-    omitted: z.number().describe('Series after this page'),
     commonLabels: z.record(z.string(), z.string()),
     series: z.array(z.record(z.string(), z.string())).describe('Labels not shared by every series'),
-    offset: offsetSchema,
-    nextCursor: nextCursorSchema,
-    truncated: z.boolean(),
   }),
   effect: 'read',
-  run: async (args, ctx: Ctx) => {
-    const fp = fingerprint('series', ctx.instance, args);
-    const offset = readCursor(args.cursor, fp);
+  toolset: 'discover',
+  run: async (args, ctx) => {
+    const list = pager('series', ctx, args);
     const params: [string, string][] = [
       ...args.match.map((m): [string, string] => ['match[]', m]),
       ...optionalWindow(args),
@@ -60,32 +41,22 @@ export const seriesTool = defineTool({
       .map(([, s]) => s);
     const match = echo(args.match.join(', '), ctx.budget, 'match');
     const notes = fitNotes(r.warnings, r.infos, ctx.budget);
-    const { data, text } = fitPage({
+    return list.page({
       items: rows,
-      budget: ctx.budget,
-      fingerprint: fp,
-      offset,
       line: formatLabels,
-      build: (page) => ({
-        data: {
-          seriesCount: all.length,
-          omitted: page.omitted,
-          commonLabels: common,
-          series: page.items,
-          ...pageFields(page),
-          truncated: page.omitted > 0,
-        },
-        text: render(
-          [
-            `${all.length} series match ${match.text}${pageRange(page)}`,
-            Object.keys(common).length > 0 && `common labels: ${formatLabels(common)}`,
-            ...page.items.map(formatLabels),
-            ...pageNotice(page, 'series', 'more specific label matchers or start/end'),
-          ],
-          notes.lines,
-        ),
+      what: 'series',
+      narrow: 'more specific label matchers or start/end',
+      data: (page) => ({
+        seriesCount: all.length,
+        commonLabels: common,
+        series: page.items,
       }),
+      text: (page, range) => [
+        `${all.length} series match ${match.text}${range}`,
+        Object.keys(common).length > 0 && `common labels: ${formatLabels(common)}`,
+        ...page.items.map(formatLabels),
+      ],
+      notes: notes.lines,
     });
-    return { data, text, truncated: data.truncated };
   },
 });

@@ -1,8 +1,17 @@
-import { defineTool, humanBytes, humanDuration, isToolError, maxBytesArg, table } from '@infra-mcp/core';
+import {
+  answerBytes,
+  echo,
+  fitPage,
+  humanBytes,
+  humanDuration,
+  isToolError,
+  maxBytesArg,
+  pageNotice,
+  table,
+} from '@infra-mcp/core';
 import { z } from 'zod';
 import { isoTime } from '../time.js';
-import { type Ctx, contains, render } from './common.js';
-import { answerBytes, echo, fitPage, pageNotice } from './fit.js';
+import { contains, render, tool } from './common.js';
 
 const nameCount = z.array(z.object({ name: z.string(), value: z.number() }));
 
@@ -75,7 +84,7 @@ function tsdbSections(lists: TsdbLists): string[] {
 const toTime = (ms: unknown) =>
   typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) < 1e15 ? isoTime(ms / 1000) : null;
 
-export const statusTool = defineTool({
+export const statusTool = tool({
   name: 'status',
   title: 'Server status',
   description:
@@ -87,7 +96,8 @@ export const statusTool = defineTool({
   }),
   output,
   effect: 'read',
-  run: async (args, ctx: Ctx) => {
+  toolset: 'status',
+  run: async (args, ctx) => {
     const get = <T>(path: string) => ctx.client.api<T>(path, [], { signal: ctx.signal }).then((r) => r.data);
     const unavailable: string[] = [];
     const s = args.section;

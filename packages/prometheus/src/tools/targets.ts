@@ -1,17 +1,6 @@
-import { defineTool, humanDuration, maxBytesArg, table } from '@infra-mcp/core';
+import { humanDuration, listInput, listOutput, pager, table } from '@infra-mcp/core';
 import { z } from 'zod';
-import { type Ctx, contains, render } from './common.js';
-import {
-  cursorArg,
-  fingerprint,
-  fitPage,
-  nextCursorSchema,
-  offsetSchema,
-  pageFields,
-  pageNotice,
-  pageRange,
-  readCursor,
-} from './fit.js';
+import { contains, tool } from './common.js';
 
 const target = z.object({
   job: z.string(),
@@ -27,32 +16,26 @@ type Target = z.infer<typeof target>;
 
 const dropped = z.object({ job: z.string(), address: z.string() });
 
-export const targetsTool = defineTool({
+export const targetsTool = tool({
   name: 'targets',
   title: 'Scrape targets',
   description:
     'Scrape targets with health, last scrape and last error. Filter by health and job; state=dropped lists targets relabelling dropped.',
-  input: z.object({
+  input: listInput({
     health: z.enum(['any', 'up', 'down', 'unknown']).default('any').describe('Only targets in this health'),
     job: z.string().optional().describe('Job (scrape pool): case-insensitive substring'),
     state: z.enum(['active', 'dropped']).default('active'),
-    cursor: cursorArg,
-    maxBytes: maxBytesArg,
   }),
-  output: z.object({
+  output: listOutput({
     counts: z.record(z.string(), z.number()).describe('Active targets per health (before filters)'),
     total: z.number().describe('Targets after filters'),
-    omitted: z.number().describe('Targets after this page'),
     targets: z.array(target).optional(),
     dropped: z.array(dropped).optional(),
-    offset: offsetSchema,
-    nextCursor: nextCursorSchema,
-    truncated: z.boolean(),
   }),
   effect: 'read',
-  run: async (args, ctx: Ctx) => {
-    const fp = fingerprint('targets', ctx.instance, args);
-    const offset = readCursor(args.cursor, fp);
+  toolset: 'status',
+  run: async (args, ctx) => {
+    const list = pager('targets', ctx, args);
     const r = await ctx.client.api<{ activeTargets?: any[]; droppedTargets?: any[] }>(
       'api/v1/targets',
       [['state', args.state]],
@@ -69,33 +52,25 @@ export const targetsTool = defineTool({
         }))
         .filter((t) => contains(t.job, args.job))
         .sort((a, b) => a.job.localeCompare(b.job) || a.address.localeCompare(b.address));
-      const { data, text } = fitPage({
+      return list.page({
         items: all,
-        budget: ctx.budget,
-        fingerprint: fp,
-        offset,
         line: (t) => `${t.job}  ${t.address}`,
-        build: (page) => ({
-          data: {
-            counts: {},
-            total: all.length,
-            omitted: page.omitted,
-            dropped: page.items,
-            ...pageFields(page),
-            truncated: page.omitted > 0,
-          },
-          text: render([
-            `${all.length} dropped targets${pageRange(page)}`,
-            page.items.length > 0 &&
-              table(
-                ['job', 'address'],
-                page.items.map((t) => [t.job, t.address]),
-              ),
-            ...pageNotice(page, 'targets', 'job'),
-          ]),
+        what: 'targets',
+        narrow: 'job',
+        data: (page) => ({
+          counts: {},
+          total: all.length,
+          dropped: page.items,
         }),
+        text: (page, range) => [
+          `${all.length} dropped targets${range}`,
+          page.items.length > 0 &&
+            table(
+              ['job', 'address'],
+              page.items.map((t) => [t.job, t.address]),
+            ),
+        ],
       });
-      return { data, text, truncated: data.truncated };
     }
     const active = r.data.activeTargets ?? [];
     const counts: Record<string, number> = {};
@@ -139,29 +114,21 @@ export const targetsTool = defineTool({
     const summary = Object.entries(counts)
       .map(([h, n]) => `${n} ${h}`)
       .join(', ');
-    const { data, text } = fitPage({
+    return list.page({
       items: all,
-      budget: ctx.budget,
-      fingerprint: fp,
-      offset,
       line: (t) => cells(t).join('  '),
-      build: (page) => ({
-        data: {
-          counts,
-          total: all.length,
-          omitted: page.omitted,
-          targets: page.items,
-          ...pageFields(page),
-          truncated: page.omitted > 0,
-        },
-        text: render([
-          `${active.length} active targets: ${summary || 'none'}${all.length !== active.length ? ` (${all.length} shown by filter)` : ''}${pageRange(page)}`,
-          page.items.length > 0 &&
-            table(['job', 'instance', 'health', 'last scrape', 'took', 'error'], page.items.map(cells)),
-          ...pageNotice(page, 'targets', 'health or job'),
-        ]),
+      what: 'targets',
+      narrow: 'health or job',
+      data: (page) => ({
+        counts,
+        total: all.length,
+        targets: page.items,
       }),
+      text: (page, range) => [
+        `${active.length} active targets: ${summary || 'none'}${all.length !== active.length ? ` (${all.length} shown by filter)` : ''}${range}`,
+        page.items.length > 0 &&
+          table(['job', 'instance', 'health', 'last scrape', 'took', 'error'], page.items.map(cells)),
+      ],
     });
-    return { data, text, truncated: data.truncated };
   },
 });

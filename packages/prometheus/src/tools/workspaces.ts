@@ -1,7 +1,7 @@
-import { defineTool, ErrorCodes, ToolError, table } from '@infra-mcp/core';
+import { ErrorCodes, fitPage, pageNotice, ToolError, table } from '@infra-mcp/core';
 import { z } from 'zod';
 import { type CredentialConfig, controlPlaneUrl, type SignedFetchInit, sigv4Fetch } from '../aws.js';
-import { fitPage, pageNotice } from './fit.js';
+import { tool } from './common.js';
 
 /** The sigv4 block fields the workspaces tool reads. */
 export type AmpSigV4 = CredentialConfig & { service?: string; controlPlaneUrl?: string };
@@ -67,7 +67,7 @@ async function errorMessage(res: Response, redact: (text: string) => string = (t
   return snippet.length > 200 ? `${snippet.slice(0, 199)}…` : snippet;
 }
 
-export const workspacesTool = defineTool({
+export const workspacesTool = tool({
   name: 'workspaces',
   title: 'AMP workspaces',
   description:
@@ -79,6 +79,7 @@ export const workspacesTool = defineTool({
   }),
   output: outputSchema,
   effect: 'read',
+  toolset: 'amp',
   run: async (args, ctx) => {
     const client = (ctx.client ?? {}) as AmpClientLike;
     const sigv4 = client.sigv4 ?? client.config?.sigv4;
