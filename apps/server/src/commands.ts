@@ -90,7 +90,7 @@ export async function configCommand(app: App): Promise<number> {
 export async function auditVerifyCommand(
   fileArg: string | undefined,
   flags: Flags,
-  env: NodeJS.ProcessEnv,
+  env: Record<string, string | undefined>,
 ): Promise<number> {
   const file = fileArg ?? (await loadConfig(flags, env)).config.audit.file ?? defaultAuditPath(env);
   if (!existsSync(file)) {

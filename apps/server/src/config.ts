@@ -97,7 +97,7 @@ export async function loadYaml(): Promise<typeof import('yaml')> {
 /** Load the effective config. Precedence: flags > env > file > defaults. */
 export async function loadConfig(
   flags: Flags,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Record<string, string | undefined> = process.env,
   cwd = process.cwd(),
 ): Promise<LoadedConfig> {
   const explicit = flags.config ?? env.INFRA_MCP_CONFIG;
@@ -155,7 +155,7 @@ export async function loadConfig(
 }
 
 /** Bearer tokens: INFRA_MCP_TOKENS ("name:token,name2:token2" or a bare token) and/or a token file. */
-export function loadTokens(config: AppConfig, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function loadTokens(config: AppConfig, env: Record<string, string | undefined> = process.env): Record<string, string> {
   const tokens: Record<string, string> = {};
   const add = (entry: string, source: string, index: number) => {
     const line = entry.trim();

@@ -112,7 +112,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   }
 }
 
-async function serve(flags: Flags, env: NodeJS.ProcessEnv, logLevel: LogLevel): Promise<number> {
+async function serve(flags: Flags, env: Record<string, string | undefined>, logLevel: LogLevel): Promise<number> {
   const app = await buildApp(flags, env, logLevel);
   const { server, loaded } = app;
   const enabled = server.registry.runtimes.map((r) => r.plugin.id);

@@ -118,7 +118,7 @@ export class AuditLog {
 }
 
 /** Default audit file: $XDG_STATE_HOME/infra-mcp/audit.jsonl (~/.local/state/infra-mcp/audit.jsonl). */
-export function defaultAuditPath(env = process.env): string {
+export function defaultAuditPath(env: Record<string, string | undefined> = process.env): string {
   const state = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
   return join(state, 'infra-mcp', 'audit.jsonl');
 }

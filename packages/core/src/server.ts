@@ -50,7 +50,7 @@ export interface CreateServerOptions {
   pluginConfig?: Record<string, unknown>;
   /** Name of the config file, for error messages. */
   configFile?: string;
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
   policy?: Policy;
   /** Audit sinks (default: JSONL file under the user's state dir). */
   audit?: AuditSink[];
