@@ -8,10 +8,10 @@
 #
 # Reuse order: $PROMETHEUS_URL if set; a Prometheus answering at $INFRA_MCP_FIRST_RUN_PROBE
 # (default http://127.0.0.1:9090); the pair this script started before; else start a new pair.
-# State (config, TSDB, pids, audit log): $INFRA_MCP_FIRST_RUN_DIR (default .tmp/first-run).
+# State (config, TSDB, pids, audit log): $INFRA_MCP_FIRST_RUN_DIR (default ~/.local/state/infra-mcp/first-run).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-state=${INFRA_MCP_FIRST_RUN_DIR:-$root/.tmp/first-run}
+state=${INFRA_MCP_FIRST_RUN_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/infra-mcp/first-run}
 probe=${INFRA_MCP_FIRST_RUN_PROBE:-http://127.0.0.1:9090}
 cli="$root/apps/server/dist/cli.js"
 say() { printf 'first-run: %s\n' "$*" >&2; }

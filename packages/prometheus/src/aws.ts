@@ -95,7 +95,8 @@ export function awsSdkMissingError(): ToolError {
 
 /** Imported at the first signed request that needs it; replaceable in tests. */
 export const awsSdkLoader = {
-  load: (): Promise<typeof import('@aws-sdk/credential-providers')> => import('@aws-sdk/credential-providers'),
+  load: (): Promise<typeof import('@aws-sdk/credential-providers')> =>
+    import('@aws-sdk/credential-providers'),
 };
 
 async function loadAwsSdk(): Promise<typeof import('@aws-sdk/credential-providers')> {

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { connect } from '@infra-mcp/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { awsSdkLoader, clearAwsCredentialCache, isMissingPackage, resolveAwsCredentials } from '../src/aws.js';
+import {
+  awsSdkLoader,
+  clearAwsCredentialCache,
+  isMissingPackage,
+  resolveAwsCredentials,
+} from '../src/aws.js';
 import { prometheus } from '../src/index.js';
 
 let dir: string;

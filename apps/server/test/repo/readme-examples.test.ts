@@ -82,7 +82,7 @@ let work: string;
 beforeAll(() => {
   requireBuilt(cliPath);
   // inside apps/server, so the examples resolve @infra-mcp/*, zod from its node_modules like a consumer's
-  work = join(root, 'apps/server/.tmp', `readme-${process.pid}`);
+  work = join(root, 'apps/server/.tmp/readme-examples');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   writeFileSync(join(work, 'package.json'), '{ "type": "module", "private": true }\n');
