@@ -132,7 +132,7 @@ sh(
     'zod',
     ...TS_MAJORS.map((v) => `typescript${v}@npm:typescript@${v}`),
   ],
-  { cwd: proj, stdio: ['ignore', 'pipe', 'inherit'] },
+  { cwd: proj, stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 }, // a stuck registry fails CI, not hangs it
 );
 
 for (const v of TS_MAJORS) {
