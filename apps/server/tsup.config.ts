@@ -18,11 +18,14 @@ export default defineConfig([
     // never node_modules. The HTTP transport, each plugin and the YAML parser are split into chunks
     // loaded on first use: in one file, their Node built-in imports (http, http2, tls, zlib) would be
     // hoisted and loaded at every start (measured: 1.45x -> 1.10x of a minimal SDK server, bench/cold-start.mjs).
-    entry: { run: 'src/run.ts' },
+    // `index` (the app's own API: main, buildApp, catalog) shares the same chunks. The published
+    // package lists none of the bundled modules as dependencies (they are devDependencies), and
+    // ships no source maps.
+    entry: { run: 'src/run.ts', index: 'src/index.ts' },
     format: ['esm'],
     target: 'node22',
     platform: 'node',
-    sourcemap: true,
+    sourcemap: false,
     splitting: true,
     // Everything is bundled but the heavy backend clients, which load from node_modules at a
     // plugin's first real use.
@@ -31,15 +34,5 @@ export default defineConfig([
     banner: {
       js: "import { createRequire as __infraMcpCreateRequire } from 'node:module'; const require = __infraMcpCreateRequire(import.meta.url);",
     },
-  },
-  {
-    // The library entry for composing: dependencies stay external.
-    entry: { index: 'src/index.ts' },
-    format: ['esm'],
-    target: 'node22',
-    platform: 'node',
-    dts: true,
-    sourcemap: true,
-    define: { __INFRA_MCP_VERSION__: JSON.stringify(version) },
   },
 ]);

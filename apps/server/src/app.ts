@@ -15,7 +15,7 @@ export interface App {
 /** Load config, select and load plugins, build the one registry. Throws ConfigError on bad input. */
 export async function buildApp(
   flags: Flags,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Record<string, string | undefined> = process.env,
   logLevel: LogLevel = 'info',
 ): Promise<App> {
   const loaded = await loadConfig(flags, env);

@@ -93,7 +93,7 @@ export async function configCommand(app: App): Promise<number> {
 export async function auditVerifyCommand(
   fileArg: string | undefined,
   flags: Flags,
-  env: NodeJS.ProcessEnv,
+  env: Record<string, string | undefined>,
 ): Promise<number> {
   const { audit } = (await loadConfig(flags, env)).config;
   const file = fileArg ?? audit.file ?? defaultAuditPath(env);
@@ -116,4 +116,42 @@ export async function auditVerifyCommand(
   for (const c of chains) out(`  chain ${c.chain}: ${c.records} records, seq ${c.firstSeq}..${c.lastSeq}`);
   for (const w of result.warnings ?? []) out(`warning: ${w}`);
   return result.ok ? 0 : 1;
+}
+
+/** `infra-mcp call <tool> ['<json>']`: one tools/call in-process (policy, audit, budget as served). */
+export async function callCommand(app: App, tool: string, rest: string[], json: boolean): Promise<number> {
+  const { server } = app;
+  try {
+    const names = server.registry.toolList.map((t) => t.name);
+    if (!names.includes(tool)) {
+      process.stderr.write(
+        `infra-mcp: call: unknown tool "${tool}"; tools: ${names.join(', ') || 'none (no plugin is enabled; infra-mcp doctor says what to configure)'}\n`,
+      );
+      return 2;
+    }
+    let args: unknown = {};
+    if (rest[0] !== undefined) {
+      try {
+        args = JSON.parse(rest[0]);
+      } catch (err) {
+        process.stderr.write(
+          `infra-mcp: call: arguments must be one JSON object (${(err as Error).message}); example: '{"query":"up"}'\n`,
+        );
+        return 2;
+      }
+    }
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+      process.stderr.write(`infra-mcp: call: arguments must be a JSON object; example: '{"query":"up"}'\n`);
+      return 2;
+    }
+    const result = await server.callTool(tool, args as Record<string, unknown>);
+    if (json) out(JSON.stringify(result));
+    else
+      for (const c of result.content ?? []) {
+        if (c.type === 'text') out(c.text);
+      }
+    return result.isError ? 1 : 0;
+  } finally {
+    await server.close();
+  }
 }

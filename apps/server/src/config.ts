@@ -9,6 +9,9 @@ import {
 } from '@infra-mcp/core';
 import { z } from 'zod';
 
+/** The smallest output budget a result can be shaped into (`maxBytes`, `--max-bytes`). */
+export const MIN_MAX_BYTES = 1024;
+
 /** infra-mcp.yaml. Plugin sections (`plugins.<id>`) are validated by each plugin's own schema. */
 export const appConfigSchema = z.strictObject({
   plugins: z
@@ -59,7 +62,7 @@ export const appConfigSchema = z.strictObject({
   maxBytes: z
     .number()
     .int()
-    .min(1024)
+    .min(MIN_MAX_BYTES)
     .default(16_384)
     .describe('Default output budget per tool result, bytes'),
   timeoutMs: z.number().int().positive().default(30_000).describe('Default per-tool timeout, ms'),
@@ -84,6 +87,8 @@ export interface Flags {
   pluginModules: string[];
   readOnly?: boolean;
   http?: string;
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
   auditFile?: string;
   tokenFile?: string;
   maxBytes?: number;
@@ -107,12 +112,42 @@ function envBool(name: string, raw: string | undefined): boolean | undefined {
   throw new ConfigError(`env ${name}: expected a boolean (true/false), got "${raw}"; example: ${name}=true`);
 }
 
-function envInt(name: string, raw: string | undefined): number | undefined {
+function envInt(name: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n))
-    throw new ConfigError(`env ${name}: expected an integer, got "${raw}"; example: ${name}=16384`);
+  if (!Number.isInteger(n) || n < min)
+    throw new ConfigError(`env ${name}: expected an integer >= ${min}, got "${raw}"; example: ${name}=16384`);
   return n;
+}
+
+/**
+ * A comma-separated list of HTTP hosts (`mcp.example.com`, `10.0.0.5:3000`) or origins
+ * (`https://app.example.com`), checked so that a typo fails at start, naming its flag or variable.
+ */
+export function parseList(source: string, raw: string): string[] {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const origins = /origin/i.test(source);
+  for (const item of items) {
+    if (origins) {
+      let ok = false;
+      try {
+        const u = new URL(item);
+        ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === item.replace(/\/$/, '');
+      } catch {}
+      if (!ok)
+        throw new ConfigError(
+          `${source}: "${item}" is not an origin (scheme://host[:port], no path); example: https://app.example.com`,
+        );
+    } else if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(item)) {
+      throw new ConfigError(
+        `${source}: "${item}" is not a host name (host or host:port, no scheme or path); example: mcp.example.com`,
+      );
+    }
+  }
+  return items;
 }
 
 /** The YAML parser loads only when there is a file to read (CommonJS: its exports may sit on `default`). */
@@ -124,7 +159,7 @@ export async function loadYaml(): Promise<typeof import('yaml')> {
 /** Load the effective config. Precedence: flags > env > file > defaults. */
 export async function loadConfig(
   flags: Flags,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Record<string, string | undefined> = process.env,
   cwd = process.cwd(),
 ): Promise<LoadedConfig> {
   const explicit = flags.config ?? env.INFRA_MCP_CONFIG;
@@ -158,12 +193,16 @@ export async function loadConfig(
   if (readOnlyEnv !== undefined) config.policy.readOnly = readOnlyEnv;
   // read-only from the environment or a flag is enforced: no plugin or instance policy can lift it
   let enforceReadOnly = readOnlyEnv === true;
-  const maxBytesEnv = envInt('INFRA_MCP_MAX_BYTES', env.INFRA_MCP_MAX_BYTES);
+  const maxBytesEnv = envInt('INFRA_MCP_MAX_BYTES', env.INFRA_MCP_MAX_BYTES, MIN_MAX_BYTES);
   if (maxBytesEnv !== undefined) config.maxBytes = maxBytesEnv;
   if (env.INFRA_MCP_AUDIT_FILE) config.audit.file = env.INFRA_MCP_AUDIT_FILE;
   if (env.INFRA_MCP_TOKEN_FILE) config.http.tokenFile = env.INFRA_MCP_TOKEN_FILE;
   if (env.INFRA_MCP_APPROVAL_SECRET) config.approvals.secret = env.INFRA_MCP_APPROVAL_SECRET;
   if (env.INFRA_MCP_HTTP) config.http.listen = env.INFRA_MCP_HTTP;
+  if (env.INFRA_MCP_ALLOWED_HOSTS)
+    config.http.allowedHosts = parseList('env INFRA_MCP_ALLOWED_HOSTS', env.INFRA_MCP_ALLOWED_HOSTS);
+  if (env.INFRA_MCP_ALLOWED_ORIGINS)
+    config.http.allowedOrigins = parseList('env INFRA_MCP_ALLOWED_ORIGINS', env.INFRA_MCP_ALLOWED_ORIGINS);
 
   // flags over env
   if (flags.readOnly) {
@@ -174,6 +213,8 @@ export async function loadConfig(
   if (flags.auditFile) config.audit.file = flags.auditFile;
   if (flags.tokenFile) config.http.tokenFile = flags.tokenFile;
   if (flags.http) config.http.listen = flags.http;
+  if (flags.allowedHosts) config.http.allowedHosts = flags.allowedHosts;
+  if (flags.allowedOrigins) config.http.allowedOrigins = flags.allowedOrigins;
 
   const selectRaw = flags.plugins ?? (env.INFRA_MCP_PLUGINS ? env.INFRA_MCP_PLUGINS.split(',') : undefined);
   const select = selectRaw?.map((s) => s.trim()).filter(Boolean);
@@ -195,7 +236,10 @@ export async function loadConfig(
 }
 
 /** Bearer tokens: INFRA_MCP_TOKENS ("name:token,name2:token2" or a bare token) and/or a token file. */
-export function loadTokens(config: AppConfig, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function loadTokens(
+  config: AppConfig,
+  env: Record<string, string | undefined> = process.env,
+): Record<string, string> {
   const tokens: Record<string, string> = {};
   const add = (entry: string, source: string, index: number) => {
     const line = entry.trim();

@@ -1,34 +1,56 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, type LogLevel, serveStdio } from '@infra-mcp/core';
 import { buildApp } from './app.js';
-import { auditVerifyCommand, configCommand, doctorCommand, toolsCommand } from './commands.js';
-import { type Flags, loadTokens, parseListen } from './config.js';
+import { auditVerifyCommand, callCommand, configCommand, doctorCommand, toolsCommand } from './commands.js';
+import { type Flags, loadTokens, MIN_MAX_BYTES, parseList, parseListen } from './config.js';
+import { catalog } from './plugins.js';
 import { VERSION } from './version.js';
 
-const USAGE = `infra-mcp ${VERSION}: MCP server for Prometheus, Kubernetes, Proxmox VE and infra-ops
+const LOG_LEVELS: readonly LogLevel[] = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+];
+
+/** The usage text: names only the plugins this build has. */
+function usage(): string {
+  const ids = catalog.map((c) => c.id);
+  return `infra-mcp ${VERSION}: MCP server for your infrastructure (plugins in this build: ${ids.join(', ') || 'none'})
 
 Usage:
   infra-mcp [options]                 serve MCP over stdio (default)
   infra-mcp --http 127.0.0.1:3000     serve Streamable HTTP at /mcp (stateless)
   infra-mcp tools                     list tools: name, effect, schema size
+  infra-mcp call <tool> ['<json>']    call one tool in-process and print its answer (exit 1 on a tool error)
   infra-mcp doctor                    reach every configured backend; non-zero exit on failure
   infra-mcp config                    print the effective config (secrets redacted)
   infra-mcp audit verify [file]       check the audit log's hash chain
 
 Options:
   --config <file>          config file (default ./infra-mcp.yaml; env INFRA_MCP_CONFIG)
-  --plugins <a,b>          plugins to enable (default: those configured; env INFRA_MCP_PLUGINS)
+  --plugins <a,b>          plugins to enable, of: ${ids.join(', ') || '(none)'} (default: those configured; env INFRA_MCP_PLUGINS)
   --plugin-module <mod>    also load plugins exported by a module or package (repeatable)
   --toolsets <a,b>         toolsets to list: name, plugin/name, all, default (env INFRA_MCP_TOOLSETS;
                            infra-mcp tools shows them; default: each plugin's small default set)
   --read-only              hide and refuse every write/destructive tool (env INFRA_MCP_READ_ONLY)
   --http <host:port>       serve HTTP instead of stdio (env INFRA_MCP_HTTP)
+  --allowed-hosts <a,b>    Host headers accepted over HTTP besides loopback and the listen host,
+                           e.g. mcp.example.com (env INFRA_MCP_ALLOWED_HOSTS)
+  --allowed-origins <a,b>  browser Origins accepted over HTTP, e.g. https://app.example.com
+                           (env INFRA_MCP_ALLOWED_ORIGINS)
   --token-file <file>      bearer tokens, one name:token per line (env INFRA_MCP_TOKENS=name:token,...)
   --audit-file <file>      JSONL audit log (env INFRA_MCP_AUDIT_FILE)
-  --max-bytes <n>          default output budget per result (env INFRA_MCP_MAX_BYTES)
-  --log-level <level>      debug|info|warning|error (stderr)
+  --max-bytes <n>          default output budget per result, an integer >= ${MIN_MAX_BYTES} (env INFRA_MCP_MAX_BYTES)
+  --log-level <level>      ${LOG_LEVELS.join('|')} (stderr; env INFRA_MCP_LOG_LEVEL)
+  --json                   tools, call: print JSON
   -h, --help, -v, --version
 `;
+}
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -42,6 +64,8 @@ function parse(argv: string[]) {
       'plugin-module': { type: 'string', multiple: true },
       'read-only': { type: 'boolean' },
       http: { type: 'string' },
+      'allowed-hosts': { type: 'string' },
+      'allowed-origins': { type: 'string' },
       'token-file': { type: 'string' },
       'audit-file': { type: 'string' },
       'max-bytes': { type: 'string' },
@@ -63,28 +87,33 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   }
   const { values: v, positionals } = args;
   if (v.help || v.version) {
-    process.stdout.write(v.help ? USAGE : `${VERSION}\n`);
+    process.stdout.write(v.help ? usage() : `${VERSION}\n`);
     return 0;
   }
-  const maxBytes = v['max-bytes'] === undefined ? undefined : Number(v['max-bytes']);
-  if (maxBytes !== undefined && !Number.isInteger(maxBytes)) {
-    process.stderr.write(
-      `infra-mcp: --max-bytes expects an integer, got "${v['max-bytes']}"; example: --max-bytes 32768\n`,
-    );
+  let flags: Flags;
+  let logLevel: LogLevel;
+  try {
+    flags = {
+      config: v.config,
+      plugins: v.plugins?.split(','),
+      toolsets: v.toolsets?.split(','),
+      pluginModules: v['plugin-module'] ?? [],
+      readOnly: v['read-only'],
+      http: v.http,
+      allowedHosts:
+        v['allowed-hosts'] === undefined ? undefined : parseList('--allowed-hosts', v['allowed-hosts']),
+      allowedOrigins:
+        v['allowed-origins'] === undefined ? undefined : parseList('--allowed-origins', v['allowed-origins']),
+      auditFile: v['audit-file'],
+      tokenFile: v['token-file'],
+      maxBytes: v['max-bytes'] === undefined ? undefined : parseMaxBytes('--max-bytes', v['max-bytes']),
+    };
+    if (v.http !== undefined) parseListen(v.http);
+    logLevel = parseLogLevel(v['log-level'], env.INFRA_MCP_LOG_LEVEL);
+  } catch (err) {
+    process.stderr.write(`infra-mcp: ${(err as Error).message}\nRun infra-mcp --help for usage.\n`);
     return 2;
   }
-  const flags: Flags = {
-    config: v.config,
-    plugins: v.plugins?.split(','),
-    toolsets: v.toolsets?.split(','),
-    pluginModules: v['plugin-module'] ?? [],
-    readOnly: v['read-only'],
-    http: v.http,
-    auditFile: v['audit-file'],
-    tokenFile: v['token-file'],
-    maxBytes,
-  };
-  const logLevel = (v['log-level'] ?? env.INFRA_MCP_LOG_LEVEL ?? 'info') as LogLevel;
   const [command, sub, ...rest] = positionals;
   try {
     switch (command) {
@@ -93,6 +122,12 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
         return await serve(flags, env, logLevel);
       case 'tools':
         return await toolsCommand(await buildApp(flags, env, 'error'), !!v.json);
+      case 'call':
+        if (!sub)
+          throw new ConfigError(
+            `call: name a tool; example: infra-mcp call prometheus_query '{"query":"up"}'`,
+          );
+        return await callCommand(await buildApp(flags, env, 'error'), sub, rest, !!v.json);
       case 'doctor':
         return await doctorCommand(await buildApp(flags, env, 'error'));
       case 'config':
@@ -103,7 +138,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
         return await auditVerifyCommand(rest[0], flags, env);
       default:
         throw new ConfigError(
-          `unknown command "${command}"; commands: serve (default), tools, doctor, config, audit verify`,
+          `unknown command "${command}"; commands: serve (default), tools, call, doctor, config, audit verify`,
         );
     }
   } catch (err) {
@@ -116,7 +151,11 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   }
 }
 
-async function serve(flags: Flags, env: NodeJS.ProcessEnv, logLevel: LogLevel): Promise<number> {
+async function serve(
+  flags: Flags,
+  env: Record<string, string | undefined>,
+  logLevel: LogLevel,
+): Promise<number> {
   const app = await buildApp(flags, env, logLevel);
   const { server, loaded } = app;
   const enabled = server.registry.runtimes.map((r) => r.plugin.id);
@@ -157,4 +196,23 @@ async function serve(flags: Flags, env: NodeJS.ProcessEnv, logLevel: LogLevel): 
     process.once('SIGINT', () => stop('SIGINT'));
   });
   return 0;
+}
+
+function parseMaxBytes(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < MIN_MAX_BYTES)
+    throw new ConfigError(
+      `${flag} expects an integer >= ${MIN_MAX_BYTES} (bytes), got "${raw}"; example: ${flag} 32768`,
+    );
+  return n;
+}
+
+function parseLogLevel(flag: string | undefined, envValue: string | undefined): LogLevel {
+  const [source, raw] = flag !== undefined ? ['--log-level', flag] : ['env INFRA_MCP_LOG_LEVEL', envValue];
+  if (raw === undefined || raw === '') return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw))
+    throw new ConfigError(
+      `${source} expects one of ${LOG_LEVELS.join(', ')}, got "${raw}"; example: ${flag !== undefined ? '--log-level debug' : 'INFRA_MCP_LOG_LEVEL=debug'}`,
+    );
+  return raw as LogLevel;
 }

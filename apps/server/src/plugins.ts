@@ -39,7 +39,7 @@ export async function selectPlugins(opts: {
   select?: string[];
   configured: string[];
   modules: string[];
-  env: NodeJS.ProcessEnv;
+  env: Record<string, string | undefined>;
   cwd?: string;
 }): Promise<Selection> {
   const known = new Set(catalog.map((c) => c.id));

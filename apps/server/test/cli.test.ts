@@ -62,7 +62,7 @@ describe('configuration errors', () => {
     const r = await run(['tools'], { env: { INFRA_MCP_MAX_BYTES: 'lots' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /env INFRA_MCP_MAX_BYTES: expected an integer, got "lots"; example: INFRA_MCP_MAX_BYTES=16384/,
+      /env INFRA_MCP_MAX_BYTES: expected an integer >= 1024, got "lots"; example: INFRA_MCP_MAX_BYTES=16384/,
     );
     const kv = await run(['tools', '--plugin-module', KV_PLUGIN], { env: { KV_URL: 'not a url' } });
     expect(kv.code).toBe(2);
@@ -240,5 +240,78 @@ describe('--toolsets', () => {
     expect(bad.stderr).toContain(
       'unknown toolset stauts; this server has prometheus/query, prometheus/discover',
     );
+  });
+});
+
+describe('flags are checked at start, naming the flag and its range', () => {
+  it.each([
+    [['--max-bytes', '10'], '--max-bytes expects an integer >= 1024 (bytes), got "10"'],
+    [['--max-bytes', 'lots'], '--max-bytes expects an integer >= 1024 (bytes), got "lots"'],
+    [
+      ['--log-level', 'loud'],
+      '--log-level expects one of debug, info, notice, warning, error, critical, alert, emergency, got "loud"',
+    ],
+    [['--http', 'localhost'], '--http: expected host:port, got "localhost"'],
+    [
+      ['--allowed-hosts', 'https://mcp.example.com'],
+      '--allowed-hosts: "https://mcp.example.com" is not a host name',
+    ],
+    [['--allowed-origins', 'app.example.com'], '--allowed-origins: "app.example.com" is not an origin'],
+  ])('%j', async (args, message) => {
+    const r = await run(['tools', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('environment values too', async () => {
+    const level = await run(['tools'], { env: { INFRA_MCP_LOG_LEVEL: 'loud' } });
+    expect(level.code).toBe(2);
+    expect(level.stderr).toContain('env INFRA_MCP_LOG_LEVEL expects one of debug, info');
+    const bytes = await run(['tools'], { env: { INFRA_MCP_MAX_BYTES: '10' } });
+    expect(bytes.code).toBe(2);
+    expect(bytes.stderr).toContain('env INFRA_MCP_MAX_BYTES: expected an integer >= 1024, got "10"');
+  });
+});
+
+describe('--help and --plugins name only the plugins this build has', () => {
+  it('--help lists the bundled plugins and advertises no others', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('plugins in this build: prometheus');
+    expect(r.stdout).toContain('--allowed-hosts');
+    expect(r.stdout).not.toMatch(/kubernetes|proxmox|infra-ops/i);
+  });
+
+  it('--plugins kubernetes says which plugins are available', async () => {
+    const r = await run(['tools', '--plugins', 'kubernetes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--plugins: unknown plugin "kubernetes"; available: prometheus');
+  });
+});
+
+describe('infra-mcp call', () => {
+  it('calls a tool in-process and prints its answer; a tool error exits 1', async () => {
+    const env = { KV_URL: 'http://kv.local', INFRA_MCP_AUDIT_FILE: join(dir, 'call.jsonl') };
+    const ok = await run(['call', 'kv_get', '{"key":"a"}', '--plugin-module', KV_PLUGIN], { env });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('1');
+    const json = await run(['call', 'kv_get', '{"key":"a"}', '--json', '--plugin-module', KV_PLUGIN], {
+      env,
+    });
+    expect(JSON.parse(json.stdout).structuredContent).toEqual({ key: 'a', value: '1' });
+    const bad = await run(['call', 'kv_get', '{"nokey":1}', '--plugin-module', KV_PLUGIN], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('invalid_arguments');
+  });
+
+  it('an unknown tool or malformed arguments exit 2 with the tools available', async () => {
+    const env = { KV_URL: 'http://kv.local', INFRA_MCP_AUDIT_FILE: join(dir, 'call2.jsonl') };
+    const unknown = await run(['call', 'kv_nope', '--plugin-module', KV_PLUGIN], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown tool "kv_nope"; tools: .*kv_get/);
+    const malformed = await run(['call', 'kv_get', '{key:', '--plugin-module', KV_PLUGIN], { env });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('arguments must be one JSON object');
   });
 });

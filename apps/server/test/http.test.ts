@@ -1,4 +1,5 @@
 import { mkdtemp } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -84,4 +85,35 @@ describe('infra-mcp --http', () => {
       startHttpApp(['--http', '0.0.0.0:0'], { cwd: dir, env: cleanEnv(dir) }),
     ).rejects.toThrow(/without bearer tokens/);
   });
+
+  it('accepts the Host headers and Origins given by --allowed-hosts / INFRA_MCP_ALLOWED_ORIGINS, refuses others', async () => {
+    const server = await startHttpApp(['--allowed-hosts', 'mcp.example.com,10.1.2.3:3000'], {
+      cwd: dir,
+      env: cleanEnv(dir, {
+        INFRA_MCP_ALLOWED_ORIGINS: 'https://app.example.com',
+        INFRA_MCP_AUDIT_FILE: join(dir, 'audit-hosts.jsonl'),
+      }),
+    });
+    try {
+      expect(await status(server.url, { host: 'mcp.example.com:3000' })).toBe(200);
+      expect(await status(server.url, { host: '10.1.2.3:3000' })).toBe(200);
+      expect(await status(server.url, { host: 'other.example.com:3000' })).toBe(403);
+      expect(await status(server.url, { origin: 'https://app.example.com' })).toBe(200);
+      expect(await status(server.url, { origin: 'https://evil.example.com' })).toBe(403);
+    } finally {
+      await server.stop();
+    }
+  });
 });
+
+/** POST an initialize with extra headers (fetch cannot set Host); resolve with the status code. */
+function status(url: string, extra: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, ...extra } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(init));
+  });
+}

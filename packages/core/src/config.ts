@@ -268,7 +268,7 @@ export interface ResolveSource {
   file?: unknown;
   /** Name of the file, for error messages. */
   fileName?: string;
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
 }
 
 const DEFAULT_INSTANCE = 'default';

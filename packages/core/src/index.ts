@@ -175,8 +175,6 @@ export type { ConnectOptions } from './sdk.js';
 export { type CreateServerOptions, createServer, InfraMcpServer } from './server.js';
 export { serveStdio } from './stdio.js';
 export {
-  createHttpsAgent,
-  type HttpsAgentOptions,
   normalizeFingerprint,
   pinMismatchError,
   type TlsOptions,

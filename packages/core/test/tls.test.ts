@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpsAgent, normalizeFingerprint, tlsOptionsSchema } from '../src/index.js';
+import { normalizeFingerprint, tlsOptionsSchema } from '../src/index.js';
+import { createHttpsAgent } from '../src/tls-agent.js';
 
 let dir: string;
 let certFile: string;

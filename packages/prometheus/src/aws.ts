@@ -69,8 +69,47 @@ function cacheKey(cfg: CredentialConfig): string {
   return JSON.stringify([cfg.region, cfg.profile ?? null, cfg.roleArn ?? null]);
 }
 
+/** The AWS SDK's credential providers: an optional peer dependency, needed only for SigV4 without static keys. */
+export const AWS_SDK_PACKAGE = '@aws-sdk/credential-providers';
+
+/** Is `err` the failure to resolve `pkg` itself (not a module it imports)? */
+export function isMissingPackage(err: unknown, pkg: string): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (!e || typeof e.message !== 'string') return false;
+  const notFound =
+    e.code === 'ERR_MODULE_NOT_FOUND' ||
+    e.code === 'MODULE_NOT_FOUND' ||
+    /^Cannot find (package|module)\b/.test(e.message) ||
+    /^Failed to (load|resolve) (url|import)\b/i.test(e.message);
+  return notFound && (e.message.includes(`'${pkg}'`) || e.message.includes(`"${pkg}"`));
+}
+
+/** The error a SigV4 call answers with when the optional AWS SDK is not installed. */
+export function awsSdkMissingError(): ToolError {
+  return new ToolError(
+    'aws_sdk_missing',
+    `SigV4 credentials need the AWS SDK credential providers (${AWS_SDK_PACKAGE}), an optional peer dependency of @infra-mcp/prometheus that is not installed`,
+    `install it beside @infra-mcp/prometheus: npm install ${AWS_SDK_PACKAGE} (or pnpm add ${AWS_SDK_PACKAGE}); or set sigv4.accessKeyId and sigv4.secretAccessKey`,
+  );
+}
+
+/** Imported at the first signed request that needs it; replaceable in tests. */
+export const awsSdkLoader = {
+  load: (): Promise<typeof import('@aws-sdk/credential-providers')> =>
+    import('@aws-sdk/credential-providers'),
+};
+
+async function loadAwsSdk(): Promise<typeof import('@aws-sdk/credential-providers')> {
+  try {
+    return await awsSdkLoader.load();
+  } catch (err) {
+    if (isMissingPackage(err, AWS_SDK_PACKAGE)) throw awsSdkMissingError();
+    throw err;
+  }
+}
+
 async function createProvider(cfg: CredentialConfig): Promise<Provider> {
-  const sdk = await import('@aws-sdk/credential-providers');
+  const sdk = await loadAwsSdk();
   const base = cfg.profile ? sdk.fromIni({ profile: cfg.profile }) : sdk.fromNodeProviderChain();
   if (!cfg.roleArn) return base as Provider;
   return sdk.fromTemporaryCredentials({
@@ -123,6 +162,7 @@ export async function resolveAwsCredentials(cfg: CredentialConfig): Promise<AwsC
     return credentials;
   } catch (err) {
     cache.delete(key);
+    if (err instanceof ToolError && err.code === 'aws_sdk_missing') throw err;
     const source = cfg.roleArn
       ? `assuming role ${cfg.roleArn}`
       : cfg.profile

@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import type http from 'node:http';
 import type https from 'node:https';
-import { createHttpsAgent, ErrorCodes, type Logger, ToolError } from '@infra-mcp/core';
+import { ErrorCodes, type Logger, ToolError } from '@infra-mcp/core';
+import { createHttpsAgent } from '@infra-mcp/core/tls';
 import type { PrometheusConfig } from './config.js';
 
 /** Query parameters; pairs so that repeated keys (match[]) survive. */

@@ -1,5 +1,5 @@
 /**
- * Known-answer tests: every case of the aws-c-auth SigV4 suite (../shared/fixtures/aws-sigv4-test-suite/v4)
+ * Known-answer tests: every case of the aws-c-auth SigV4 suite (vendored in test/fixtures/aws-sigv4-test-suite/v4)
  * signed by our aws4-based signer, compared byte for byte (canonical request, string to sign,
  * Authorization header, signature, and the headers the signed request carries).
  */
@@ -10,7 +10,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import { prepareSignedRequest, type SignOptions, signRaw, signRequest } from '../src/sigv4.js';
 
-const SUITE = fileURLToPath(new URL('../../../../shared/fixtures/aws-sigv4-test-suite/v4/', import.meta.url));
+const SUITE = fileURLToPath(new URL('./fixtures/aws-sigv4-test-suite/v4/', import.meta.url));
 
 interface Context {
   credentials: { access_key_id: string; secret_access_key: string; token?: string };
@@ -161,7 +161,7 @@ describe('SigV4 known-answer suite (aws-c-auth v4)', () => {
   it('finds the suite', () => {
     if (!existsSync(SUITE)) {
       throw new Error(
-        `test fixture missing: ${SUITE} (expected ../shared/fixtures beside the repo; see ../shared/fixtures/README.md)`,
+        `test fixture missing: ${SUITE} (vendored in the repo; see packages/prometheus/test/fixtures/README.md)`,
       );
     }
     expect(cases.length).toBeGreaterThanOrEqual(38);

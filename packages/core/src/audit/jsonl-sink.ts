@@ -22,7 +22,7 @@ import { AUDIT_NOTE_TOOL, type AuditEntry, type AuditRecord } from './record.js'
 import type { AuditSink } from './sink.js';
 
 /** Default audit file: $XDG_STATE_HOME/infra-mcp/audit.jsonl (~/.local/state/infra-mcp/audit.jsonl). */
-export function defaultAuditPath(env = process.env): string {
+export function defaultAuditPath(env: Record<string, string | undefined> = process.env): string {
   const state = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
   return join(state, 'infra-mcp', 'audit.jsonl');
 }
@@ -34,7 +34,7 @@ export interface JsonlAuditSinkOptions {
   /** Default: `defaultAuditPath()`. */
   path?: string;
   /** Chain key; default `INFRA_MCP_AUDIT_KEY`, else the key file. */
-  key?: string | Buffer;
+  key?: string | Uint8Array;
   /** Default `~/.config/infra-mcp/audit.key` (created 0600 at first use). */
   keyFile?: string;
   /** Head checkpoint file (default next to the key file, named by the log's path); `false`: none. */
@@ -42,7 +42,7 @@ export interface JsonlAuditSinkOptions {
   /** Start a new file when the current one reaches this size (default 64 MiB; 0: never). */
   rotateBytes?: number;
   lock?: LockOptions;
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
 }
 
 const nowIso = () => new Date().toISOString();
@@ -81,7 +81,7 @@ export class JsonlAuditSink implements AuditSink {
   private known?: { ino: number; size: number; hash: string };
   private checkpointError?: string;
   private checkpointFd?: number;
-  private key?: Buffer;
+  private key?: Uint8Array;
 
   constructor(pathOrOptions: string | JsonlAuditSinkOptions = {}) {
     this.options = typeof pathOrOptions === 'string' ? { path: pathOrOptions } : pathOrOptions;
@@ -93,7 +93,7 @@ export class JsonlAuditSink implements AuditSink {
         : (this.options.checkpoint ?? defaultCheckpointPath(this.path, env));
   }
 
-  hmacKey(): Buffer {
+  hmacKey(): Uint8Array {
     this.key ??= loadAuditKey({
       key: this.options.key,
       keyFile: this.options.keyFile,

@@ -8,37 +8,40 @@ import { dirname, join, resolve } from 'node:path';
  * apart from the log ($XDG_STATE_HOME/infra-mcp/audit.jsonl), so whoever can rewrite the log file
  * cannot recompute its hashes or move its head.
  */
-export function auditKeyDir(env: NodeJS.ProcessEnv = process.env): string {
+export function auditKeyDir(env: Record<string, string | undefined> = process.env): string {
   const config = env.XDG_CONFIG_HOME || join(homedir(), '.config');
   return join(config, 'infra-mcp');
 }
 
-export function defaultAuditKeyFile(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultAuditKeyFile(env: Record<string, string | undefined> = process.env): string {
   return join(auditKeyDir(env), 'audit.key');
 }
 
 /** The head checkpoint of one log file: a file next to the key, named by the log's absolute path. */
-export function defaultCheckpointPath(logPath: string, env: NodeJS.ProcessEnv = process.env): string {
+export function defaultCheckpointPath(
+  logPath: string,
+  env: Record<string, string | undefined> = process.env,
+): string {
   const id = createHash('sha256').update(resolve(logPath)).digest('hex').slice(0, 16);
   return join(auditKeyDir(env), 'audit-heads', `${id}.json`);
 }
 
 export interface AuditKeyOptions {
   /** The key itself (≥ 16 characters). Default: `INFRA_MCP_AUDIT_KEY`, else the key file. */
-  key?: string | Buffer;
+  key?: string | Uint8Array;
   /** Key file (default `~/.config/infra-mcp/audit.key`), created 0600 with 32 random bytes at first use. */
   keyFile?: string;
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
 }
 
-function checkKey(key: string | Buffer, source: string): Buffer {
+function checkKey(key: string | Uint8Array, source: string): Uint8Array {
   const buf = typeof key === 'string' ? Buffer.from(key.trim(), 'utf8') : key;
   if (buf.length < 16) throw new Error(`${source}: the audit key must be at least 16 characters`);
   return buf;
 }
 
 /** Read the audit key; `create` makes the key file (0600) when there is none. */
-export function loadAuditKey(options: AuditKeyOptions = {}, create = true): Buffer {
+export function loadAuditKey(options: AuditKeyOptions = {}, create = true): Uint8Array {
   const env = options.env ?? process.env;
   if (options.key !== undefined) return checkKey(options.key, 'audit key');
   if (env.INFRA_MCP_AUDIT_KEY) return checkKey(env.INFRA_MCP_AUDIT_KEY, 'INFRA_MCP_AUDIT_KEY');

@@ -14,7 +14,7 @@ import type { AuditSink } from './sink.js';
 
 export interface AuditLogOptions {
   /** Chain key; default: the first sink's `hmacKey()`, else `INFRA_MCP_AUDIT_KEY`, else the key file. */
-  key?: string | Buffer;
+  key?: string | Uint8Array;
   /** This writer's chain id (default: random, one per AuditLog, i.e. per process). */
   chainId?: string;
   /** Failure reports (`reportFailure`) at most this often (default 10 s). */
@@ -39,7 +39,7 @@ export class AuditLog {
   readonly chainId: string;
   private seq = 0;
   private prev = GENESIS;
-  private key?: Buffer;
+  private key?: Uint8Array;
   private queue: Promise<unknown> = Promise.resolve();
   /** Records not stored by some sink since start. */
   lost = 0;
@@ -64,7 +64,7 @@ export class AuditLog {
     for (const sink of this.sinks) await sink.check?.();
   }
 
-  private chainKey(): Buffer {
+  private chainKey(): Uint8Array {
     if (this.key) return this.key;
     const fromSink = this.sinks.find((s) => s.hmacKey);
     this.key =
@@ -222,11 +222,11 @@ export class StderrAuditSink implements AuditSink {
 export class MemoryAuditSink implements AuditSink {
   readonly name = 'memory';
   readonly records: AuditRecord[] = [];
-  private readonly key: Buffer;
-  constructor(key?: string | Buffer) {
+  private readonly key: Uint8Array;
+  constructor(key?: string | Uint8Array) {
     this.key = key === undefined ? randomBytes(32) : loadAuditKey({ key });
   }
-  hmacKey(): Buffer {
+  hmacKey(): Uint8Array {
     return this.key;
   }
   async append(record: AuditRecord) {

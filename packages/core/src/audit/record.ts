@@ -142,6 +142,6 @@ export function hashRecord(record: Omit<AuditRecord, 'hash'>): string {
 }
 
 /** Version 2 hash: HMAC-SHA256 with the audit key. */
-export function hmacRecord(key: Buffer, record: Omit<AuditRecord, 'hash'>): string {
+export function hmacRecord(key: Uint8Array, record: Omit<AuditRecord, 'hash'>): string {
   return createHmac('sha256', key).update(canonicalJson(record)).digest('hex');
 }

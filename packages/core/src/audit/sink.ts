@@ -22,6 +22,6 @@ export interface AuditSink {
   /** Throw when records cannot be written right now (checked before a real write runs: fail closed). */
   check?(): Promise<void>;
   /** The chain key, when the sink holds it (the JSONL sink's key file). */
-  hmacKey?(): Buffer;
+  hmacKey?(): Uint8Array;
   close?(): Promise<void>;
 }

@@ -27,13 +27,13 @@ export interface VerifyResult {
 
 export interface VerifyOptions {
   /** Chain key; default `INFRA_MCP_AUDIT_KEY`, else the key file (never created by verify). */
-  key?: string | Buffer;
+  key?: string | Uint8Array;
   keyFile?: string;
   /** Head checkpoint (default: the one the JSONL sink keeps for this path); `false`: do not check the head. */
   checkpoint?: string | false;
   /** Read rotated files (`<file>.<time>`) before the file (default true). */
   followRotation?: boolean;
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
 }
 
 interface ChainState {
@@ -63,7 +63,7 @@ export class AuditVerifier {
   private fileFirst = true;
   private file?: string;
 
-  constructor(private readonly key: Buffer | undefined) {}
+  constructor(private readonly key: Uint8Array | undefined) {}
 
   warn(text: string): void {
     if (this.warnings.length < MAX_WARNINGS) this.warnings.push(text);
@@ -223,7 +223,7 @@ export class AuditVerifier {
 /** Check records held in memory (one chain or several). */
 export function verifyRecords(
   records: readonly AuditRecord[],
-  options: { key?: string | Buffer } = {},
+  options: { key?: string | Uint8Array } = {},
 ): VerifyResult {
   const v = new AuditVerifier(options.key === undefined ? undefined : loadAuditKey({ key: options.key }));
   for (let i = 0; i < records.length; i++) if (!v.push(records[i]!, i + 1)) break;
@@ -290,7 +290,7 @@ export async function verifyAuditFile(path: string, options: VerifyOptions = {})
   const env = options.env ?? process.env;
   if (!(await stat(path).catch(() => undefined)))
     return { ok: false, records: 0, error: { file: path, line: 0, problem: 'audit file not found' } };
-  let key: Buffer | undefined;
+  let key: Uint8Array | undefined;
   let keyProblem: string | undefined;
   try {
     key = loadAuditKey({ key: options.key, keyFile: options.keyFile, env }, false);
