@@ -15,6 +15,7 @@ import { buildRegistry, type Registry } from './registry.js';
 import { ReadPipeline } from './resources.js';
 import { PluginRuntime } from './runtime.js';
 import { type ConnectOptions, sdkServer } from './sdk.js';
+import { type TaskOptions, Tasks } from './tasks.js';
 
 export interface CreateServerOptions {
   name?: string;
@@ -43,6 +44,11 @@ export interface CreateServerOptions {
   checkPlans?: boolean;
   logger?: Logger;
   instructions?: string;
+  /**
+   * MCP tasks for long calls (clients that send tools/call with `task`): where task state lives and
+   * for how long. `false` serves no tasks (tools are only called directly).
+   */
+  tasks?: TaskOptions | false;
 }
 
 /**
@@ -57,6 +63,8 @@ export class InfraMcpServer {
   private readonly plans: HeldPlans;
   private readonly calls: CallPipeline;
   private readonly reads: ReadPipeline;
+  /** Tasks of this server, shared by every protocol server (stateless HTTP: tasks/get on any request). */
+  readonly tasks?: Tasks;
   private readonly sdkServers = new Set<Server>();
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -98,6 +106,7 @@ export class InfraMcpServer {
       limits: options.limits,
       checkPlans: options.checkPlans,
     });
+    if (options.tasks !== false) this.tasks = new Tasks(options.tasks ?? {}, this.log);
     this.reads = new ReadPipeline({
       registry: this.registry,
       policy,
@@ -119,6 +128,7 @@ export class InfraMcpServer {
         registry: this.registry,
         calls: { call: (name, args, call) => this.callTool(name, args, call) } as CallPipeline,
         reads: this.reads,
+        tasks: this.tasks,
       },
       options,
     );
