@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { Protocol, type RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { randomUUID } from 'node:crypto';
 import {
   type CallToolRequest,
   CallToolRequestSchema,
@@ -73,6 +73,8 @@ export interface SdkWiring {
   reads: ReadPipeline;
   /** MCP tasks for long calls (tools/call with `task`); without it, tools are only called directly. */
   tasks?: Tasks;
+  /** Where a task's call goes (default: `calls`). */
+  taskCalls?: CallPipeline;
 }
 
 /** A protocol server bound to the registry: MCP requests in, the pipelines do the work. */
@@ -104,6 +106,9 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
   // tasks of a caller the transport does not identify (stdio, in memory) belong to this connection;
   // over stateless HTTP without auth every request is a new connection, and any caller may see them
   const connection = options.stateless ? '' : `connection:${randomUUID()}`;
+  // ...and end with it, as a direct call does when its client goes away: nobody could read them again
+  const connectionGone = new AbortController();
+  server.onclose = () => connectionGone.abort(new Error('the client disconnected'));
   const ownerOf = (extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
     const caller = extra.authInfo?.clientId as string | undefined;
     return caller !== undefined ? `caller:${caller}` : connection;
@@ -188,9 +193,18 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
       });
       if (!task || !tool) return w.calls.call(name, args, context(extra.signal)) as Promise<any>;
       // a task: the call runs on after this answer; tasks/get, tasks/result and tasks/cancel follow it
-      const created = await task.start(ownerOf(extra), req.params.task!.ttl, (control) =>
-        w.calls.call(name, args, asTask(context(control.signal), control, !!options.stateless)),
-      );
+      const owner = ownerOf(extra);
+      const created = await task.start(owner, req.params.task!.ttl, (control) => {
+        const signal =
+          owner === connection && owner !== ''
+            ? AbortSignal.any([control.signal, connectionGone.signal])
+            : control.signal;
+        return (w.taskCalls ?? w.calls).call(
+          name,
+          args,
+          asTask(context(signal), control, !!options.stateless),
+        );
+      });
       return { task: created } as any;
     }) as never,
   );
@@ -302,7 +316,10 @@ async function clientRequest<T>(what: string, method: string, send: () => Promis
 }
 
 /** Task support of a tool: writes and destructive tools (long operations) by default, reads when they opt in. */
-export function taskSupport(declared: 'optional' | 'forbidden' | undefined, effect: string): 'optional' | 'forbidden' {
+export function taskSupport(
+  declared: 'optional' | 'forbidden' | undefined,
+  effect: string,
+): 'optional' | 'forbidden' {
   return declared ?? (effect === 'read' ? 'forbidden' : 'optional');
 }
 
@@ -347,7 +364,10 @@ function asTask(call: CallContext, control: TaskControl, stateless: boolean): Ca
     ...call,
     runDeadline: control.deadline,
     onProgress: (progress, total, message) =>
-      control.status('working', message ?? (total !== undefined ? `${progress} of ${total}` : `step ${progress}`)),
+      control.status(
+        'working',
+        message ?? (total !== undefined ? `${progress} of ${total}` : `step ${progress}`),
+      ),
     sendNotification: send && !stateless ? (n) => send(n).catch(() => {}) : undefined,
     elicit: waiting(call.elicit),
     elicitInput: waiting(call.elicitInput),

@@ -127,13 +127,19 @@ export class InfraMcpServer {
         instructions: this.options.instructions,
         registry: this.registry,
         calls: { call: (name, args, call) => this.callTool(name, args, call) } as CallPipeline,
+        // a task's call is not a request in flight (idle() is about answers owed); close() ends tasks
+        taskCalls: this.calls,
         reads: this.reads,
         tasks: this.tasks,
       },
       options,
     );
     this.sdkServers.add(server);
-    server.onclose = () => this.sdkServers.delete(server);
+    const closed = server.onclose;
+    server.onclose = () => {
+      closed?.();
+      this.sdkServers.delete(server);
+    };
     return server;
   }
 
@@ -173,6 +179,8 @@ export class InfraMcpServer {
 
   async close(): Promise<void> {
     for (const s of [...this.sdkServers]) await s.close().catch(() => {});
+    // calls running as tasks outlive their requests: cancel them, and let them answer (and audit) first
+    await this.tasks?.close(new Error('the server is shutting down'));
     await this.plans.close();
     for (const r of this.registry.runtimes) await r.close();
     await this.audit.close();

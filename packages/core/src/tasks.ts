@@ -39,7 +39,11 @@ export interface TaskStore {
   /** Change a task atomically (read, change, write); undefined when unknown or expired. */
   update(taskId: string, change: (entry: StoredTask) => StoredTask): Promise<StoredTask | undefined>;
   /** One owner's tasks, oldest first, a page at a time. */
-  list(owner: string, cursor: string | undefined, limit: number): Promise<{ tasks: StoredTask[]; nextCursor?: string }>;
+  list(
+    owner: string,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ tasks: StoredTask[]; nextCursor?: string }>;
 }
 
 export interface MemoryTaskStoreOptions {
@@ -158,6 +162,7 @@ export class Tasks {
   readonly pollInterval: number;
   /** Calls running in this process, by task id: tasks/cancel aborts them. */
   private readonly running = new Map<string, AbortController>();
+  private readonly runs = new Set<Promise<void>>();
   private readonly waiters = new Map<string, Set<() => void>>();
 
   constructor(
@@ -211,10 +216,16 @@ export class Tasks {
                   ...(message ? { statusMessage: message.slice(0, MAX_STATUS_MESSAGE) } : {}),
                 },
               },
-        ).catch((err) => this.log?.warn(`tasks: status of ${task.taskId} not kept: ${(err as Error).message}`));
+        ).catch((err) =>
+          this.log?.warn(`tasks: status of ${task.taskId} not kept: ${(err as Error).message}`),
+        );
       },
     };
-    void this.run(task.taskId, call, control).finally(() => this.running.delete(task.taskId));
+    const run = this.run(task.taskId, call, control).finally(() => {
+      this.running.delete(task.taskId);
+      this.runs.delete(run);
+    });
+    this.runs.add(run);
     return task;
   }
 
@@ -279,7 +290,10 @@ export class Tasks {
   /** tasks/list: the caller's own tasks. */
   async list(owner: string, cursor: string | undefined): Promise<{ tasks: Task[]; nextCursor?: string }> {
     const page = await this.store.list(owner, cursor, LIST_PAGE);
-    return { tasks: page.tasks.map((t) => t.task), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+    return {
+      tasks: page.tasks.map((t) => t.task),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    };
   }
 
   /**
@@ -289,7 +303,10 @@ export class Tasks {
   async cancel(taskId: string, owner: string): Promise<Task> {
     const entry = await this.mine(taskId, owner);
     if (isTerminal(entry.task.status))
-      throw new McpError(ErrorCode.InvalidParams, `Cannot cancel task in terminal status: ${entry.task.status}`);
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Cannot cancel task in terminal status: ${entry.task.status}`,
+      );
     const updated = await this.set(taskId, (e) =>
       isTerminal(e.task.status)
         ? e
@@ -297,7 +314,10 @@ export class Tasks {
     );
     if (!updated) throw notFound(taskId);
     if (updated.task.status !== 'cancelled')
-      throw new McpError(ErrorCode.InvalidParams, `Cannot cancel task in terminal status: ${updated.task.status}`);
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Cannot cancel task in terminal status: ${updated.task.status}`,
+      );
     this.running.get(taskId)?.abort(new Error('the task was cancelled by the client'));
     return updated.task;
   }
@@ -305,6 +325,23 @@ export class Tasks {
   /** Tasks whose calls run in this process. */
   get active(): number {
     return this.running.size;
+  }
+
+  /**
+   * Shutdown: the calls of running tasks are cancelled (their answers say so, and are audited);
+   * resolves when they have answered, or after `waitMs`.
+   */
+  async close(reason: Error, waitMs = 5000): Promise<void> {
+    for (const controller of this.running.values()) controller.abort(reason);
+    if (this.runs.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.runs]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   private async mine(taskId: string, owner: string): Promise<StoredTask> {
@@ -326,8 +363,8 @@ export class Tasks {
   /** Until this process changes the task, or a poll interval passes (a shared store may change elsewhere). */
   private changed(taskId: string, signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      let set = this.waiters.get(taskId);
-      if (!set) this.waiters.set(taskId, (set = new Set()));
+      const set = this.waiters.get(taskId) ?? new Set<() => void>();
+      this.waiters.set(taskId, set);
       const done = () => {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
