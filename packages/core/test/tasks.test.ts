@@ -215,6 +215,31 @@ describe('MCP tasks: long operations for clients that support them', () => {
     await t.close();
   });
 
+  it('an approval asked by elicitation shows the task as input_required until the user answers', async () => {
+    const backend = newBackend();
+    backend.guest.stopAfterChecks = 2;
+    let answer!: (approve: boolean) => void;
+    const asked: string[] = [];
+    const t = await connect([ops({ backend })], {
+      approvals: { mode: 'elicit' },
+      elicit: ({ message }) => {
+        asked.push(message);
+        return new Promise((resolve) => {
+          answer = (approve) => resolve({ action: 'accept', content: { approve } });
+        });
+      },
+    });
+    const { task } = await callAsTask(t.client, 'ops_stop', { vmid: 5 });
+    const waiting = await waitFor(t.client, task.taskId, (x) => x.status !== 'working');
+    expect(waiting).toMatchObject({ status: 'input_required', statusMessage: 'waiting for the client' });
+    expect(asked[0]).toMatch(/^ops_stop on ops\/default:/);
+    answer(true);
+    const result: any = await taskResult(t.client, task.taskId);
+    expect(result.structuredContent.result).toEqual({ state: 'stopped' });
+    expect((await getTask(t.client, task.taskId)).status).toBe('completed');
+    await t.close();
+  });
+
   it('a dry run asked as a task completes with the preview and its token', async () => {
     const t = await connect([ops({ backend: newBackend() })]);
     const { task } = await callAsTask(t.client, 'ops_stop', { vmid: 7 });
