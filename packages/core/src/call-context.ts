@@ -18,6 +18,13 @@ export interface CallContext {
   ) => Promise<ElicitResult>;
   /** Tool-initiated sampling (`ctx.sample`), sent as part of this request. */
   createMessage?: (params: SampleParams, options: ClientRequestOptions) => Promise<SampleResult>;
+  /** Sees every progress step (`ctx.progress`, `ctx.poll`), with or without a progress token: a task's status. */
+  onProgress?: (progress: number, total?: number, message?: string) => void;
+  /**
+   * When an approved change stops waiting (`ctx.deadline`, `ctx.poll`) and answers "still running"
+   * (epoch ms). Default: the tool's timeout. A call run as a task waits as long as the task lives.
+   */
+  runDeadline?: number;
 }
 
 /** How long a server->client request may wait (the tool's own timeout) and what cancels it. */

@@ -176,7 +176,7 @@ export class CallPipeline {
         planSignal: signal,
         // an approved change is not abandoned half-way at the timeout: cancel-only signal, and the
         // deadline tells ctx.poll when to answer "still running"
-        runCtx: context(call.signal ?? new AbortController().signal, started + timeoutMs),
+        runCtx: context(call.signal ?? new AbortController().signal, call.runDeadline ?? started + timeoutMs),
       });
     } catch (err) {
       const e = toToolError(

@@ -47,6 +47,7 @@ export function toolContext(input: ContextInput): ToolContext {
     }
   };
   const progress = async (value: number, total?: number, message?: string) => {
+    call.onProgress?.(value, total, message === undefined ? undefined : runtime.scrub(message));
     if (call.progressToken === undefined || !notify) return;
     await notify({
       method: 'notifications/progress',

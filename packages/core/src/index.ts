@@ -175,6 +175,13 @@ export type { ConnectOptions } from './sdk.js';
 export { type CreateServerOptions, createServer, InfraMcpServer } from './server.js';
 export { serveStdio } from './stdio.js';
 export {
+  MemoryTaskStore,
+  type MemoryTaskStoreOptions,
+  type StoredTask,
+  type TaskOptions,
+  type TaskStore,
+} from './tasks.js';
+export {
   normalizeFingerprint,
   pinMismatchError,
   type TlsOptions,

@@ -241,6 +241,12 @@ export interface ToolDefinition<
    */
   presentation?: readonly string[];
   /**
+   * Whether a client may run a call of this tool as an MCP task (`tools/call` with `task`; listed as
+   * `execution.taskSupport`). Default: `optional` for write and destructive tools (long operations),
+   * `forbidden` for reads; a slow read may opt in. Clients without tasks are served as always.
+   */
+  taskSupport?: 'optional' | 'forbidden';
+  /**
    * Write/destructive tools: compute the exact change without making it (server-side dry run,
    * plan file, exact request). Required for effect !== 'read'.
    */

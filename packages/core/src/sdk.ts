@@ -1,33 +1,40 @@
+import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { Protocol, type RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   type CallToolRequest,
   CallToolRequestSchema,
+  CancelTaskRequestSchema,
   CompleteRequestSchema,
   CreateMessageResultSchema,
   ElicitResultSchema,
   ErrorCode,
   GetPromptRequestSchema,
+  GetTaskPayloadRequestSchema,
+  GetTaskRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
+  ListTasksRequestSchema,
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
   type ServerNotification,
   type ServerRequest,
   SetLevelRequestSchema,
+  type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { z } from 'zod';
 import type { CallPipeline } from './call.js';
-import type { ClientRequestOptions } from './call-context.js';
+import type { CallContext, ClientRequestOptions } from './call-context.js';
 import { protocolError } from './call-errors.js';
 import { ErrorCodes, ToolError } from './errors.js';
 import type { LogLevel } from './log.js';
 import type { ElicitResult, SampleParams, SampleResult } from './plugin.js';
 import type { Registry } from './registry.js';
 import type { ReadPipeline } from './resources.js';
+import type { TaskControl, Tasks } from './tasks.js';
 
 /** How a transport relates to the client's `initialize`. */
 export interface ConnectOptions {
@@ -64,6 +71,10 @@ export interface SdkWiring {
   registry: Registry;
   calls: CallPipeline;
   reads: ReadPipeline;
+  /** MCP tasks for long calls (tools/call with `task`); without it, tools are only called directly. */
+  tasks?: Tasks;
+  /** Where a task's call goes (default: `calls`). */
+  taskCalls?: CallPipeline;
 }
 
 /** A protocol server bound to the registry: MCP requests in, the pipelines do the work. */
@@ -80,6 +91,7 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
         ...(hasPrompts ? { prompts: {} } : {}),
         logging: {},
         ...(registry.completions ? { completions: {} } : {}),
+        ...(w.tasks ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}),
       },
       instructions: w.instructions,
     },
@@ -89,7 +101,18 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
     level = req.params.level as LogLevel;
     return {};
   });
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: registry.toolList as any }));
+  const tools = w.tasks ? listedWithExecution(registry) : registry.toolList;
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: tools as Tool[] }));
+  // tasks of a caller the transport does not identify (stdio, in memory) belong to this connection;
+  // over stateless HTTP without auth every request is a new connection, and any caller may see them
+  const connection = options.stateless ? '' : `connection:${randomUUID()}`;
+  // ...and end with it, as a direct call does when its client goes away: nobody could read them again
+  const connectionGone = new AbortController();
+  server.onclose = () => connectionGone.abort(new Error('the client disconnected'));
+  const ownerOf = (extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
+    const caller = extra.authInfo?.clientId as string | undefined;
+    return caller !== undefined ? `caller:${caller}` : connection;
+  };
   // Registered on Protocol, past Server's own tools/call wrapper, which answers non-object arguments
   // with a raw schema dump before any handler runs; our results are CallToolResults either way.
   Protocol.prototype.setRequestHandler.call(
@@ -99,6 +122,15 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
       const declared = server.getClientCapabilities();
       // known from this connection's initialize; over stateless HTTP that went to another request
       const known = declared !== undefined || !options.stateless;
+      const name = req.params.name;
+      const args = req.params.arguments ?? {};
+      const task = w.tasks && req.params.task ? w.tasks : undefined;
+      const tool = task ? (registry.tools.get(name) ?? registry.hidden.get(name)) : undefined;
+      if (task && tool && taskSupport(tool.def.taskSupport, tool.effect) !== 'optional')
+        throw protocolError(
+          ErrorCode.MethodNotFound,
+          `${name} does not run as a task (execution.taskSupport is "forbidden" in tools/list): call it without "task"`,
+        );
       // server->client requests go out as part of this request (the SDK relates them to its id)
       const elicitInput = async (
         message: string,
@@ -140,9 +172,9 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
         const result: SampleResult = { role, content, model, ...(stopReason ? { stopReason } : {}) };
         return result;
       };
-      return w.calls.call(req.params.name, req.params.arguments ?? {}, {
+      const context = (signal: AbortSignal): CallContext => ({
         caller: (extra.authInfo?.clientId as string | undefined) ?? undefined,
-        signal: extra.signal,
+        signal,
         progressToken: req.params._meta?.progressToken,
         sendNotification: (n) => extra.sendNotification(n as any),
         logLevel: level,
@@ -150,7 +182,7 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
         elicit: declared?.elicitation?.form
           ? async (message) => {
               const answer = await elicitInput(message, APPROVE_SCHEMA, {
-                signal: extra.signal,
+                signal,
                 timeoutMs: APPROVAL_PROMPT_TIMEOUT_MS,
               });
               return answer.action === 'accept' && answer.content?.approve === true;
@@ -158,9 +190,40 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
           : undefined,
         elicitInput: (known ? declared?.elicitation?.form : true) ? elicitInput : undefined,
         createMessage: (known ? declared?.sampling : true) ? createMessage : undefined,
-      }) as Promise<any>;
+      });
+      if (!task || !tool) return w.calls.call(name, args, context(extra.signal)) as Promise<any>;
+      // a task: the call runs on after this answer; tasks/get, tasks/result and tasks/cancel follow it
+      const owner = ownerOf(extra);
+      const created = await task.start(owner, req.params.task!.ttl, (control) => {
+        const signal =
+          owner === connection && owner !== ''
+            ? AbortSignal.any([control.signal, connectionGone.signal])
+            : control.signal;
+        return (w.taskCalls ?? w.calls).call(
+          name,
+          args,
+          asTask(context(signal), control, !!options.stateless),
+        );
+      });
+      return { task: created } as any;
     }) as never,
   );
+  if (w.tasks) {
+    const tasks = w.tasks;
+    server.setRequestHandler(GetTaskRequestSchema, async (req, extra) =>
+      tasks.get(req.params.taskId, ownerOf(extra)),
+    );
+    server.setRequestHandler(
+      GetTaskPayloadRequestSchema,
+      async (req, extra) => (await tasks.result(req.params.taskId, ownerOf(extra), extra.signal)) as any,
+    );
+    server.setRequestHandler(ListTasksRequestSchema, async (req, extra) =>
+      tasks.list(ownerOf(extra), req.params?.cursor),
+    );
+    server.setRequestHandler(CancelTaskRequestSchema, async (req, extra) =>
+      tasks.cancel(req.params.taskId, ownerOf(extra)),
+    );
+  }
   if (hasResources) {
     server.setRequestHandler(ListResourcesRequestSchema, async () => ({
       resources: registry.resources
@@ -250,4 +313,64 @@ async function clientRequest<T>(what: string, method: string, send: () => Promis
       );
     throw err;
   }
+}
+
+/** Task support of a tool: writes and destructive tools (long operations) by default, reads when they opt in. */
+export function taskSupport(
+  declared: 'optional' | 'forbidden' | undefined,
+  effect: string,
+): 'optional' | 'forbidden' {
+  return declared ?? (effect === 'read' ? 'forbidden' : 'optional');
+}
+
+const listings = new WeakMap<object, unknown[]>();
+
+/** tools/list entries with `execution.taskSupport` where a tool runs as a task; computed once per registry. */
+function listedWithExecution(registry: Registry): unknown[] {
+  let listed = listings.get(registry.toolList);
+  if (!listed) {
+    listed = registry.toolList.map((listing) => {
+      const tool = registry.tools.get(listing.name);
+      return tool && taskSupport(tool.def.taskSupport, tool.effect) === 'optional'
+        ? { ...listing, execution: { taskSupport: 'optional' } }
+        : listing;
+    });
+    listings.set(registry.toolList, listed);
+  }
+  return listed;
+}
+
+/**
+ * A call run as a task: its progress becomes the task's status; an approved long operation waits as
+ * long as the task lives instead of the tool's timeout; questions to the client mark the task
+ * `input_required` while they wait. Over stateless HTTP the request's stream ends with the task, so
+ * nothing more is sent to the client there: no progress notifications, no elicitation or sampling
+ * (approvals use tokens; a tool's ctx.elicit is absent).
+ */
+function asTask(call: CallContext, control: TaskControl, stateless: boolean): CallContext {
+  const waiting = <A extends unknown[], R>(fn: ((...a: A) => Promise<R>) | undefined) =>
+    fn && !stateless
+      ? async (...a: A): Promise<R> => {
+          control.status('input_required', 'waiting for the client');
+          try {
+            return await fn(...a);
+          } finally {
+            control.status('working');
+          }
+        }
+      : undefined;
+  const send = call.sendNotification;
+  return {
+    ...call,
+    runDeadline: control.deadline,
+    onProgress: (progress, total, message) =>
+      control.status(
+        'working',
+        message ?? (total !== undefined ? `${progress} of ${total}` : `step ${progress}`),
+      ),
+    sendNotification: send && !stateless ? (n) => send(n).catch(() => {}) : undefined,
+    elicit: waiting(call.elicit),
+    elicitInput: waiting(call.elicitInput),
+    createMessage: waiting(call.createMessage),
+  };
 }

@@ -15,6 +15,7 @@ import { buildRegistry, type Registry } from './registry.js';
 import { ReadPipeline } from './resources.js';
 import { PluginRuntime } from './runtime.js';
 import { type ConnectOptions, sdkServer } from './sdk.js';
+import { type TaskOptions, Tasks } from './tasks.js';
 
 export interface CreateServerOptions {
   name?: string;
@@ -48,6 +49,11 @@ export interface CreateServerOptions {
   checkPlans?: boolean;
   logger?: Logger;
   instructions?: string;
+  /**
+   * MCP tasks for long calls (clients that send tools/call with `task`): where task state lives and
+   * for how long. `false` serves no tasks (tools are only called directly).
+   */
+  tasks?: TaskOptions | false;
 }
 
 /**
@@ -62,6 +68,8 @@ export class InfraMcpServer {
   private readonly plans: HeldPlans;
   private readonly calls: CallPipeline;
   private readonly reads: ReadPipeline;
+  /** Tasks of this server, shared by every protocol server (stateless HTTP: tasks/get on any request). */
+  readonly tasks?: Tasks;
   private readonly sdkServers = new Set<Server>();
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -103,6 +111,7 @@ export class InfraMcpServer {
       limits: options.limits,
       checkPlans: options.checkPlans,
     });
+    if (options.tasks !== false) this.tasks = new Tasks(options.tasks ?? {}, this.log);
     this.reads = new ReadPipeline({
       registry: this.registry,
       policy,
@@ -123,12 +132,19 @@ export class InfraMcpServer {
         instructions: this.options.instructions,
         registry: this.registry,
         calls: { call: (name, args, call) => this.callTool(name, args, call) } as CallPipeline,
+        // a task's call is not a request in flight (idle() is about answers owed); close() ends tasks
+        taskCalls: this.calls,
         reads: this.reads,
+        tasks: this.tasks,
       },
       options,
     );
     this.sdkServers.add(server);
-    server.onclose = () => this.sdkServers.delete(server);
+    const closed = server.onclose;
+    server.onclose = () => {
+      closed?.();
+      this.sdkServers.delete(server);
+    };
     return server;
   }
 
@@ -168,6 +184,8 @@ export class InfraMcpServer {
 
   async close(): Promise<void> {
     for (const s of [...this.sdkServers]) await s.close().catch(() => {});
+    // calls running as tasks outlive their requests: cancel them, and let them answer (and audit) first
+    await this.tasks?.close(new Error('the server is shutting down'));
     await this.plans.close();
     for (const r of this.registry.runtimes) await r.close();
     await this.audit.close();
