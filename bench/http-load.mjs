@@ -42,7 +42,9 @@ const { values: opt } = parseArgs({
 // ---------------------------------------------------------------------------------------------
 if (opt['serve-bare']) {
   const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js');
-  const { StreamableHTTPServerTransport } = await import('@modelcontextprotocol/sdk/server/streamableHttp.js');
+  const { StreamableHTTPServerTransport } = await import(
+    '@modelcontextprotocol/sdk/server/streamableHttp.js'
+  );
   const { z } = await import('zod');
   const prom = opt['serve-bare'];
   const tokens = new Set((process.env.BENCH_TOKENS ?? '').split(',').map((e) => e.split(':')[1]));
@@ -58,7 +60,8 @@ if (opt['serve-bare']) {
           body: new URLSearchParams({ query, timeout: '30s' }),
         });
         const body = await res.json();
-        if (body.status !== 'success') return { isError: true, content: [{ type: 'text', text: body.error }] };
+        if (body.status !== 'success')
+          return { isError: true, content: [{ type: 'text', text: body.error }] };
         return { content: [{ type: 'text', text: JSON.stringify(body.data) }] };
       },
     );
@@ -159,7 +162,8 @@ async function main() {
       const metrics = await get(server.url.replace('/mcp', '/metrics'));
       r.lost = Number(/^infra_mcp_audit_lost_records_total (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
       let served = 0;
-      for (const m of metrics.matchAll(/^infra_mcp_tool_calls_total\{[^}]*\} (\d+)/gm)) served += Number(m[1]);
+      for (const m of metrics.matchAll(/^infra_mcp_tool_calls_total\{[^}]*\} (\d+)/gm))
+        served += Number(m[1]);
       r.metricCalls = served;
     }
     await server.stop();
@@ -193,16 +197,13 @@ async function main() {
     const errorSamples = new Map();
     const one = (headers) =>
       new Promise((resolve) => {
-        const req = request(
-          { agent, hostname, port, path: pathname, method: 'POST', headers },
-          (res) => {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (c) => (text += c));
-            res.on('end', () => resolve({ status: res.statusCode, text }));
-            res.on('error', (e) => resolve({ status: 0, text: String(e) }));
-          },
-        );
+        const req = request({ agent, hostname, port, path: pathname, method: 'POST', headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode, text }));
+          res.on('error', (e) => resolve({ status: 0, text: String(e) }));
+        });
         req.on('error', (e) => resolve({ status: 0, text: String(e) }));
         req.end(body);
       });
@@ -289,7 +290,9 @@ async function main() {
         `${clients} clients: ours/bare ok throughput ${Math.min(...rr).toFixed(2)}–${Math.max(...rr).toFixed(2)}x over ${rr.length} run(s)`,
       );
     console.log(lines.join('\n'));
-    const bad = rs.filter((r) => r.kind === 'ours' && (r.records !== r.answered || r.lost !== 0 || r.verify !== 'ok'));
+    const bad = rs.filter(
+      (r) => r.kind === 'ours' && (r.records !== r.answered || r.lost !== 0 || r.verify !== 'ok'),
+    );
     if (bad.length) {
       console.log(`audit NOT consistent in ${bad.length} run(s)`);
       process.exitCode = 1;

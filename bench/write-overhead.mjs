@@ -145,7 +145,8 @@ const iteration = async (client, i, times) => {
 
 const fresh = () => Object.fromEntries(KINDS.map((k) => [k, []]));
 const warm = fresh();
-for (let i = 0; i < 300; i++) for (const { client } of Object.values(setups)) await iteration(client, i, warm);
+for (let i = 0; i < 300; i++)
+  for (const { client } of Object.values(setups)) await iteration(client, i, warm);
 
 const quantile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -182,7 +183,11 @@ for (const kind of KINDS) {
   out.push(`| ${kind} | ${cells.join(' | ')} |`);
 }
 out.push('');
-const jr = (kind) => range(rounds.map((r) => quantile(r.jsonl[kind], 0.5) / quantile(r.memory[kind], 0.5)), 2);
+const jr = (kind) =>
+  range(
+    rounds.map((r) => quantile(r.jsonl[kind], 0.5) / quantile(r.memory[kind], 0.5)),
+    2,
+  );
 out.push(`JSONL/memory per kind: ${KINDS.map((k) => `${k} ${jr(k)}x`).join(', ')}`);
 console.log(out.join('\n'));
 
