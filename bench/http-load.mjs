@@ -7,7 +7,8 @@
 //
 // Reported per run: ok calls/s, p50/p99 latency of ok calls, busy answers (the server's concurrent-call
 // limit; not errors), errors, and for ours the audit: records written (lines of the JSONL file under
-// a temp XDG_STATE_HOME) against calls answered, infra_mcp_audit_lost_records_total from /metrics,
+// a temp XDG_STATE_HOME) against calls answered (any HTTP answer, busy included) and against the
+// server's own infra_mcp_tool_calls_total, infra_mcp_audit_lost_records_total from /metrics,
 // and `infra-mcp audit verify` on the file.
 //
 //   pnpm build && node bench/http-load.mjs [--clients 50,200,500] [--seconds 20] [--repeat 2]
@@ -193,7 +194,7 @@ async function main() {
     const measureFrom = t0 + WARMUP * 1000;
     const end = measureFrom + SECONDS * 1000;
     const lat = [];
-    const counts = { ok: 0, busy: 0, errors: 0, total: 0 };
+    const counts = { ok: 0, busy: 0, errors: 0, total: 0, resets: 0 };
     const errorSamples = new Map();
     const one = (headers) =>
       new Promise((resolve) => {
@@ -220,7 +221,9 @@ async function main() {
         const { status, text } = await one(headers);
         const e = performance.now();
         const counted = s >= measureFrom && e <= end;
-        counts.total++;
+        // no HTTP answer at all (a keep-alive socket reset as it was reused): never reached the server
+        if (status === 0) counts.resets++;
+        else counts.total++;
         let kindOf = 'ok';
         if (status !== 200 || !text.includes('"result"')) kindOf = 'error';
         else if (text.includes('"isError":true')) kindOf = text.includes('"code":"busy"') ? 'busy' : 'error';
@@ -251,6 +254,7 @@ async function main() {
       busy: counts.busy,
       errors: counts.errors,
       answered: counts.total,
+      resets: counts.resets,
       errorSamples: [...errorSamples].slice(0, 3),
     };
   }
@@ -258,7 +262,7 @@ async function main() {
   function describe(r) {
     const audit =
       r.kind === 'ours'
-        ? `; audit: ${r.records} records / ${r.answered} calls answered (metrics ${r.metricCalls}), lost ${r.lost}, verify ${r.verify}`
+        ? `; audit: ${r.records} records / ${r.answered} calls answered (metrics ${r.metricCalls}), connection resets ${r.resets}, lost ${r.lost}, verify ${r.verify}`
         : '';
     return `${r.kind.padEnd(4)} ${String(r.clients).padStart(4)} clients: ${r.okPerSec.toFixed(0)} ok/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, busy ${r.busy}, errors ${r.errors}${audit}${r.errorSamples.length ? `\n  error samples: ${JSON.stringify(r.errorSamples)}` : ''}`;
   }
@@ -267,7 +271,7 @@ async function main() {
     const lines = [
       `HTTP load: prometheus_query(up), ${SECONDS} s measured (+${WARMUP} s warm-up) per run, ${REPEAT} run(s) each, ${TOKENS} token(s), busy wait ${BUSY_WAIT} ms (node ${process.version})`,
       '',
-      '| clients | run | bare ok/s | ours ok/s | ours/bare | bare p50 / p99 ms | ours p50 / p99 ms | ours busy/s | errors bare / ours | audit records = calls answered | lost | verify |',
+      '| clients | run | bare ok/s | ours ok/s | ours/bare | bare p50 / p99 ms | ours p50 / p99 ms | ours busy/s | errors bare / ours (of them resets) | audit records = calls answered | lost | verify |',
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |',
     ];
     const ratios = new Map();
@@ -280,7 +284,7 @@ async function main() {
         const ratio = o.okPerSec / b.okPerSec;
         ratios.set(clients, [...(ratios.get(clients) ?? []), ratio]);
         lines.push(
-          `| ${clients} | ${i + 1} | ${b.okPerSec.toFixed(0)} | ${o.okPerSec.toFixed(0)} | ${ratio.toFixed(2)}x | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${o.p50.toFixed(1)} / ${o.p99.toFixed(1)} | ${o.busyPerSec.toFixed(0)} | ${b.errors} / ${o.errors} | ${o.records} = ${o.answered}: ${o.records === o.answered ? 'yes' : 'NO'} | ${o.lost} | ${o.verify} |`,
+          `| ${clients} | ${i + 1} | ${b.okPerSec.toFixed(0)} | ${o.okPerSec.toFixed(0)} | ${ratio.toFixed(2)}x | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${o.p50.toFixed(1)} / ${o.p99.toFixed(1)} | ${o.busyPerSec.toFixed(0)} | ${b.errors} (${b.resets}) / ${o.errors} (${o.resets}) | ${o.records} = ${o.answered}: ${o.records === o.answered && o.records === o.metricCalls ? 'yes' : 'NO'} | ${o.lost} | ${o.verify} |`,
         );
       }
     }
@@ -291,7 +295,9 @@ async function main() {
       );
     console.log(lines.join('\n'));
     const bad = rs.filter(
-      (r) => r.kind === 'ours' && (r.records !== r.answered || r.lost !== 0 || r.verify !== 'ok'),
+      (r) =>
+        r.kind === 'ours' &&
+        (r.records !== r.answered || r.records !== r.metricCalls || r.lost !== 0 || r.verify !== 'ok'),
     );
     if (bad.length) {
       console.log(`audit NOT consistent in ${bad.length} run(s)`);
