@@ -189,6 +189,15 @@ const jr = (kind) =>
     2,
   );
 out.push(`JSONL/memory per kind: ${KINDS.map((k) => `${k} ${jr(k)}x`).join(', ')}`);
+// approvals used so far per server: a 300-iteration warm-up, then CALLS per round; two per iteration
+out.push(
+  `approved median by round (memory sink; approvals already used on that server at the round's start): ${rounds
+    .map(
+      (r, i) =>
+        `round ${i + 1} (${2 * (300 + i * CALLS)}): set ${quantile(r.memory['set approved'], 0.5).toFixed(0)} µs, put ${quantile(r.memory['put approved'], 0.5).toFixed(0)} µs`,
+    )
+    .join('; ')}`,
+);
 console.log(out.join('\n'));
 
 for (const { client, server } of Object.values(setups)) {
