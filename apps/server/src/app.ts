@@ -38,6 +38,7 @@ export async function buildApp(
     audit: sinks,
     approvals: config.approvals,
     maxBytes: config.maxBytes,
+    limits: config.limits,
     timeoutMs: config.timeoutMs,
     logger: stderrLogger('infra-mcp', logLevel),
     instructions:

@@ -66,6 +66,22 @@ export const appConfigSchema = z.strictObject({
     .default(16_384)
     .describe('Default output budget per tool result, bytes'),
   timeoutMs: z.number().int().positive().default(30_000).describe('Default per-tool timeout, ms'),
+  limits: z
+    .strictObject({
+      concurrent: z
+        .number()
+        .int()
+        .min(1)
+        .default(64)
+        .describe('Calls running at once; past it a call answers busy'),
+      perCaller: z
+        .number()
+        .int()
+        .min(1)
+        .default(16)
+        .describe('Calls running at once per HTTP caller (token name)'),
+    })
+    .default({ concurrent: 64, perCaller: 16 }),
   http: z
     .strictObject({
       listen: z.string().optional().meta({ example: '127.0.0.1:3000' }),
