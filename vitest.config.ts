@@ -1,23 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { sourceAliases, testProjects, workspacePackages } from './tooling/vitest/config.js';
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+// Every package with a test/ folder is a project (name = package name): a new package needs no
+// edit here. One package: `pnpm vitest run --project @infra-mcp/core`.
+const root = fileURLToPath(new URL('.', import.meta.url));
+const packages = workspacePackages(root);
 
 export default defineConfig({
-  resolve: {
-    // Tests run against sources: one module identity per package, no build needed for unit tests.
-    alias: [
-      { find: /^@infra-mcp\/core$/, replacement: src('core') },
-      { find: /^@infra-mcp\/core\/client$/, replacement: src('core').replace('index.ts', 'client.ts') },
-      { find: /^@infra-mcp\/testing$/, replacement: src('testing') },
-      { find: /^@infra-mcp\/prometheus$/, replacement: src('prometheus') },
-    ],
-  },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 90_000,
-    pool: 'forks',
+    projects: testProjects(root, packages, sourceAliases(packages)),
     reporters: ['default', './tooling/vitest/summary-reporter.js'],
   },
 });

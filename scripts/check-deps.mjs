@@ -99,7 +99,10 @@ for (const { dir, json } of pkgs) {
     const deps = json[field] ?? {};
     if (deps['@modelcontextprotocol/sdk'] && !isCore)
       problems.push(`${name}: ${field} lists @modelcontextprotocol/sdk; only core depends on it`);
-    if (deps.zod && deps.zod !== 'catalog:')
+    // a peer range says which zod a consumer may bring (the lockfile check below keeps one in this tree)
+    if (field === 'peerDependencies' && deps.zod && !/^\^4\.\d+\.\d+$/.test(deps.zod))
+      problems.push(`${name}: peerDependencies.zod is "${deps.zod}"; use a zod 4 range like "^4.0.0"`);
+    else if (field !== 'peerDependencies' && deps.zod && deps.zod !== 'catalog:')
       problems.push(`${name}: ${field}.zod is "${deps.zod}"; use "catalog:" (one zod for the tree)`);
   }
 }

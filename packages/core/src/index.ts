@@ -18,7 +18,6 @@ export {
 export { maxBytesArg } from './args.js';
 export {
   AUDIT_LIMITS,
-  AUDIT_NOTE_TOOL,
   type AuditCheckpoint,
   type AuditEntry,
   AuditLog,
@@ -27,15 +26,10 @@ export {
   type AuditSink,
   type AuditStatus,
   auditFiles,
-  boundToolName,
   type ChainReport,
   defaultAuditKeyFile,
   defaultAuditPath,
   defaultCheckpointPath,
-  GENESIS,
-  hashRecord,
-  hmacRecord,
-  isPlausibleToolName,
   JsonlAuditSink,
   type JsonlAuditSinkOptions,
   loadAuditKey,
@@ -50,8 +44,6 @@ export {
 export { type CallLimits, PRESENTATION_ARGS } from './call.js';
 export type { CallContext, ClientRequestOptions } from './call-context.js';
 export {
-  coerceEnv,
-  collectSecrets,
   example,
   formatIssues,
   pluginPolicySchema,
@@ -64,7 +56,6 @@ export { ConfigError, ErrorCodes, isToolError, ToolError } from './errors.js';
 export { canonicalJson, sha256 } from './hash.js';
 export {
   type DiscoveredInstance,
-  expandInstances,
   type InstancesFromContext,
   toInstanceName,
 } from './instances.js';
@@ -151,9 +142,7 @@ export {
 } from './plugin.js';
 export {
   type Decision,
-  decide,
   globToRegExp,
-  isListed,
   matchesAny,
   type Policy,
   type PolicyRules,
@@ -161,16 +150,12 @@ export {
 } from './policy.js';
 export { isSecretKey, REDACTED, redact, redactString, redactThenCut } from './redact.js';
 export {
-  buildRegistry,
   MAX_TOOL_NAME,
   portable,
   type RegisteredTool,
   type Registry,
-  type RegistryOptions,
-  selectToolsets,
 } from './registry.js';
 export { MAX_COMPLETIONS } from './resources.js';
-export { PluginRuntime } from './runtime.js';
 export type { ConnectOptions } from './sdk.js';
 export { type CreateServerOptions, createServer, InfraMcpServer } from './server.js';
 export { serveStdio } from './stdio.js';
@@ -187,4 +172,3 @@ export {
   type TlsOptions,
   tlsOptionsSchema,
 } from './tls.js';
-export { validatePlugin, validatePlugins } from './validate.js';

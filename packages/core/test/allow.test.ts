@@ -4,14 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  allowListSchema,
-  checkAllowed,
-  decide,
-  isToolError,
-  matchesAny,
-  policyRulesSchema,
-} from '../src/index.js';
+import { allowListSchema, checkAllowed, isToolError, matchesAny, policyRulesSchema } from '../src/index.js';
+import { decide } from '../src/policy.js';
 
 describe('glob semantics', () => {
   it('* and ? stay within a path segment; ** crosses segments', () => {

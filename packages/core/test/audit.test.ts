@@ -5,13 +5,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@infra-mcp/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { acquireLock } from '../src/audit.js';
+import { acquireLock, GENESIS, hashRecord } from '../src/audit.js';
 import {
   type AuditEntry,
   AuditLog,
   type AuditRecord,
-  GENESIS,
-  hashRecord,
   JsonlAuditSink,
   MemoryAuditSink,
   verifyAuditFile,

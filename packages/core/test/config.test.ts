@@ -65,7 +65,7 @@ describe('plugin config', () => {
 
 describe('secrets in config', () => {
   it('collects marked options, credential-looking keys at any depth and URL passwords', async () => {
-    const { collectSecrets } = await import('../src/index.js');
+    const { collectSecrets } = await import('../src/config.js');
     const { z } = await import('zod');
     const schema = z.object({
       url: z.string(),
