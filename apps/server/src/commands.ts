@@ -55,6 +55,9 @@ export async function doctorCommand(app: App): Promise<number> {
       failed = true;
       lines.push(['audit', 'jsonl', 'FAIL', `${app.auditFile}: ${(err as Error).message}`]);
     }
+    const chain = await auditChainLine(app.auditFile);
+    if (chain[2] === 'FAIL') failed = true;
+    lines.push(chain);
   }
   for (const check of await app.server.health()) {
     if (!check.report.ok) failed = true;
@@ -71,6 +74,27 @@ export async function doctorCommand(app: App): Promise<number> {
     return 1;
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * The audit chain as `doctor` reports it: does it verify, and did a server lose records (a read
+ * served while the sink failed is counted, and the chain says so once the sink works again)?
+ */
+async function auditChainLine(file: string): Promise<string[]> {
+  if (!existsSync(file)) return ['audit', 'chain', 'ok', 'no records yet'];
+  const result = await verifyAuditFile(file);
+  const notes = result.warnings ?? [];
+  const lost = notes.filter((w) => /lost records/.test(w)).length;
+  const recovered = notes.filter((w) => /recover/i.test(w)).length;
+  const detail = `${result.records} records${lost ? `; ${lost} notes of lost records (reads served while the sink failed)` : ''}${recovered ? `; ${recovered} torn tails recovered` : ''}`;
+  if (!result.ok)
+    return [
+      'audit',
+      'chain',
+      'FAIL',
+      `${detail}; ${result.error?.problem ?? 'does not verify'} (infra-mcp audit verify)`,
+    ];
+  return ['audit', 'chain', lost ? 'WARN' : 'ok', detail];
 }
 
 /** `infra-mcp config`: the effective config, secrets redacted. */

@@ -117,6 +117,7 @@ describe('commands', () => {
     });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/kv\s+default\s+ok\s+reached http:\/\/kv.local/);
+    expect(ok.stdout).toMatch(/audit\s+chain\s+ok\s+0 records/);
     const down = await run(['doctor', '--plugin-module', KV_PLUGIN], {
       env: { KV_URL: 'http://down.local', INFRA_MCP_AUDIT_FILE: join(dir, 'd.jsonl') },
     });
@@ -154,6 +155,10 @@ describe('commands', () => {
     const bad = await run(['audit', 'verify', audit]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/FAIL: .* line 2 .*changed/);
+    // doctor checks the chain too, and fails on a broken one
+    const doctor = await run(['doctor', '--plugin-module', KV_PLUGIN], { env });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/audit\s+chain\s+FAIL\s+.*changed/);
   });
 });
 
