@@ -126,6 +126,22 @@ describe('secret references through the app', () => {
     });
   }
 
+  it('approvals.secret takes a reference too; config shows it', async () => {
+    const file = join(dir, 'approvals.yaml');
+    await writeFile(file, 'approvals:\n  secret: env:APPROVAL_SECRET_REF\n');
+    const r = await run(['config', '--config', file], {
+      env: env({ APPROVAL_SECRET_REF: 'approval-secret-0123456789' }),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('secret: env:APPROVAL_SECRET_REF');
+    expect(r.stdout + r.stderr).not.toContain('approval-secret-0123456789');
+    const missing = await run(['config', '--config', file], { env: env() });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /"approvals\.secret": env:APPROVAL_SECRET_REF: environment variable APPROVAL_SECRET_REF is not set/,
+    );
+  });
+
   it('start errors: missing variable, unreadable file, wrong key, tampered value, unknown scheme', async () => {
     const cases: [string, string, Record<string, string>, RegExp][] = [
       [

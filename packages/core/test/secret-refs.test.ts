@@ -3,13 +3,18 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   ConfigError,
   decryptSecret,
   encryptSecret,
   loadSecretKey,
   resolvePluginConfig,
+  resolveSecretRefs,
   type SecretRefError,
+  type SecretReference,
+  secret,
+  secretRefContext,
 } from '../src/index.js';
 import { PluginRuntime } from '../src/runtime.js';
 import { kv } from './fixture-plugin.js';
@@ -130,6 +135,43 @@ describe('secret references', () => {
     expect(again.created).toBeUndefined();
     expect(again.id).toBe(k.id);
     expect(decryptSecret(encryptSecret('x-value', k), () => again)).toBe('x-value');
+  });
+
+  it('finds secret options in records, nested objects and arrays (optional, default, refine)', () => {
+    const schema = z.object({
+      headers: z.record(z.string(), secret(z.string())).default({}),
+      auth: z
+        .object({ user: z.string(), password: secret(z.string()) })
+        .refine(() => true)
+        .optional(),
+      tokens: z.array(secret(z.string())).optional(),
+      note: z.string().optional(),
+    });
+    const refs: SecretReference[] = [];
+    const env = { H: 'header-secret', P: 'password-secret', T: 'token-secret', N: 'note' };
+    const given = {
+      headers: { 'X-Key': 'env:H' },
+      auth: { user: 'env:N', password: 'env:P' },
+      tokens: ['env:T', 'plain-token'],
+      note: 'env:N',
+    };
+    const out = resolveSecretRefs(schema, given, secretRefContext(env, dir), refs);
+    expect(out).toEqual({
+      headers: { 'X-Key': 'header-secret' },
+      auth: { user: 'env:N', password: 'password-secret' },
+      tokens: ['token-secret', 'plain-token'],
+      note: 'env:N',
+    });
+    expect(given.headers['X-Key']).toBe('env:H'); // the input is not changed
+    expect(refs.map((r) => r.path.join('.'))).toEqual(['headers.X-Key', 'auth.password', 'tokens.0']);
+  });
+
+  it('INFRA_MCP_SECRET_KEY_FILE names the key file', () => {
+    const file = join(dir, 'my.key');
+    writeFileSync(file, `${'cd'.repeat(32)}\n`);
+    const k = loadSecretKey({ INFRA_MCP_SECRET_KEY_FILE: file });
+    expect(k.source).toBe(file);
+    expect(k.key.equals(Buffer.from('cd'.repeat(32), 'hex'))).toBe(true);
   });
 
   it('rejects a key that is not 32 bytes', () => {
