@@ -53,7 +53,8 @@ export interface SecretReference {
 }
 
 export interface SecretKey {
-  key: Buffer;
+  /** 32 bytes. */
+  key: Uint8Array;
   /** 8 hex digits naming the key (not secret): stored in every `enc:v1` value to tell a wrong key from tampering. */
   id: string;
   /** Where it came from: `INFRA_MCP_SECRET_KEY` or the key file's path. */
@@ -76,7 +77,7 @@ export function defaultSecretKeyFile(env: Record<string, string | undefined> = p
 }
 
 /** A 32-byte key written as 64 hex digits or base64 (44 characters). */
-export function parseSecretKey(text: string, source: string): Buffer {
+export function parseSecretKey(text: string, source: string): Uint8Array {
   const t = text.trim();
   let key: Buffer | undefined;
   if (/^[0-9a-f]{64}$/i.test(t)) key = Buffer.from(t, 'hex');
@@ -86,10 +87,10 @@ export function parseSecretKey(text: string, source: string): Buffer {
       'bad-key',
       `${source}: not a secret key: expected 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)`,
     );
-  return key as Buffer;
+  return new Uint8Array(key as Buffer);
 }
 
-function keyId(key: Buffer): string {
+function keyId(key: Uint8Array): string {
   return createHash('sha256').update('infra-mcp secret key id\0').update(key).digest('hex').slice(0, 8);
 }
 

@@ -171,7 +171,7 @@ describe('secret references', () => {
     writeFileSync(file, `${'cd'.repeat(32)}\n`);
     const k = loadSecretKey({ INFRA_MCP_SECRET_KEY_FILE: file });
     expect(k.source).toBe(file);
-    expect(k.key.equals(Buffer.from('cd'.repeat(32), 'hex'))).toBe(true);
+    expect(Buffer.from(k.key).equals(Buffer.from('cd'.repeat(32), 'hex'))).toBe(true);
   });
 
   it('rejects a key that is not 32 bytes', () => {
