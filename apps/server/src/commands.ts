@@ -5,6 +5,7 @@ import {
   JsonlAuditSink,
   redact,
   redactConfig,
+  showReferences,
   table,
   verifyAuditFile,
 } from '@infra-mcp/core';
@@ -105,6 +106,13 @@ export async function configCommand(app: App): Promise<number> {
   // marked secrets, then anything credential-looking (URL passwords, Authorization headers, tokens)
   const secrets = app.server.registry.runtimes.flatMap((r) => r.config.secrets);
   const effective = redact({ ...(redactConfig(appConfigSchema, config) as object), plugins }, secrets);
+  // a secret given as a reference shows as written (env:NAME, file:PATH, enc:v1:<key id>:[encrypted]): names, not values
+  for (const r of app.server.registry.runtimes) {
+    const shown = (effective.plugins as Record<string, { instances: Record<string, unknown> }>)[r.plugin.id]!;
+    for (const [name, refs] of Object.entries(r.config.references ?? {}))
+      showReferences(shown.instances[name], refs);
+  }
+  showReferences(effective, app.loaded.references);
   out(`# effective config (flags > env > ${file ?? 'no config file'} > defaults); secrets redacted`);
   out((await loadYaml()).stringify(effective));
   return 0;

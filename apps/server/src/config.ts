@@ -1,11 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import {
   ConfigError,
   formatIssues,
   type Policy,
   pluginPolicySchema,
   policyRulesSchema,
+  resolveSecretRefs,
+  type SecretReference,
+  secretRefContext,
+  showReference,
 } from '@infra-mcp/core';
 import { z } from 'zod';
 
@@ -117,6 +121,8 @@ export interface LoadedConfig {
   policy: Policy;
   /** Plugin ids the user asked for (--plugins / INFRA_MCP_PLUGINS), if any. */
   select?: string[];
+  /** Secret references resolved in the app's own options (approvals.secret), shown by `infra-mcp config`. */
+  references?: SecretReference[];
 }
 
 const DEFAULT_FILES = ['infra-mcp.yaml', 'infra-mcp.yml'];
@@ -199,6 +205,22 @@ export async function loadConfig(
     if (typeof raw !== 'object' || Array.isArray(raw))
       throw new ConfigError(`${file}: the top level must be a mapping (plugins:, policy:, audit:, ...)`);
   }
+  // secret references in the app's own secret options (approvals.secret); plugins resolve theirs
+  const references: SecretReference[] = [];
+  const { plugins: pluginSections, ...own } = raw as Record<string, unknown>;
+  const ownResolved = resolveSecretRefs(
+    appConfigSchema,
+    own,
+    secretRefContext(env, file ? dirname(file) : cwd),
+    references,
+    (path, ref, err) => {
+      throw new ConfigError(
+        `${file ?? 'config'}: "${path.join('.')}": ${showReference(ref)}: ${err.message}`,
+      );
+    },
+  ) as Record<string, unknown>;
+  if (ownResolved !== own)
+    raw = { ...ownResolved, ...(pluginSections !== undefined ? { plugins: pluginSections } : {}) };
   const parsed = appConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success)
     throw new ConfigError(formatIssues(file ?? 'config', '', appConfigSchema, parsed.error));
@@ -213,7 +235,11 @@ export async function loadConfig(
   if (maxBytesEnv !== undefined) config.maxBytes = maxBytesEnv;
   if (env.INFRA_MCP_AUDIT_FILE) config.audit.file = env.INFRA_MCP_AUDIT_FILE;
   if (env.INFRA_MCP_TOKEN_FILE) config.http.tokenFile = env.INFRA_MCP_TOKEN_FILE;
-  if (env.INFRA_MCP_APPROVAL_SECRET) config.approvals.secret = env.INFRA_MCP_APPROVAL_SECRET;
+  if (env.INFRA_MCP_APPROVAL_SECRET) {
+    config.approvals.secret = env.INFRA_MCP_APPROVAL_SECRET;
+    const i = references.findIndex((r) => r.path.join('.') === 'approvals.secret');
+    if (i >= 0) references.splice(i, 1);
+  }
   if (env.INFRA_MCP_HTTP) config.http.listen = env.INFRA_MCP_HTTP;
   if (env.INFRA_MCP_ALLOWED_HOSTS)
     config.http.allowedHosts = parseList('env INFRA_MCP_ALLOWED_HOSTS', env.INFRA_MCP_ALLOWED_HOSTS);
@@ -248,6 +274,7 @@ export async function loadConfig(
       ...(toolsets?.length ? { toolsets } : {}),
     },
     select,
+    ...(references.length ? { references } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { auditVerifyCommand, callCommand, configCommand, doctorCommand, toolsCommand } from './commands.js';
 import { type Flags, loadTokens, MIN_MAX_BYTES, parseList, parseListen } from './config.js';
 import { catalog } from './plugins.js';
+import { secretCommand } from './secret-command.js';
 import { VERSION } from './version.js';
 
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -30,6 +31,8 @@ Usage:
   infra-mcp doctor                    reach every configured backend; non-zero exit on failure
   infra-mcp config                    print the effective config (secrets redacted)
   infra-mcp audit verify [file]       check the audit log's hash chain
+  infra-mcp secret encrypt            encrypt a secret read from stdin; prints enc:v1:... for the config
+  infra-mcp secret decrypt-check <v>  say whether an enc: value decrypts with your key (never prints it)
 
 Options:
   --config <file>          config file (default ./infra-mcp.yaml; env INFRA_MCP_CONFIG)
@@ -48,6 +51,11 @@ Options:
   --max-bytes <n>          default output budget per result, an integer >= ${MIN_MAX_BYTES} (env INFRA_MCP_MAX_BYTES)
   --log-level <level>      ${LOG_LEVELS.join('|')} (stderr; env INFRA_MCP_LOG_LEVEL)
   --json                   tools, call: print JSON
+  --value <secret>         secret encrypt: the value (lands in shell history; prefer stdin)
+
+Secret options (passwords, tokens) may be references: env:NAME, file:PATH (relative to the config
+file) or enc:v1:... (key from INFRA_MCP_SECRET_KEY or INFRA_MCP_SECRET_KEY_FILE, default
+~/.config/infra-mcp/secret.key).
   -h, --help, -v, --version
 `;
 }
@@ -71,6 +79,7 @@ function parse(argv: string[]) {
       'max-bytes': { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean' },
+      value: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -136,9 +145,11 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
         if (sub !== 'verify')
           throw new ConfigError(`unknown audit command "${sub ?? ''}"; use: infra-mcp audit verify [file]`);
         return await auditVerifyCommand(rest[0], flags, env);
+      case 'secret':
+        return await secretCommand(sub, rest, { value: v.value }, env);
       default:
         throw new ConfigError(
-          `unknown command "${command}"; commands: serve (default), tools, call, doctor, config, audit verify`,
+          `unknown command "${command}"; commands: serve (default), tools, call, doctor, config, audit verify, secret encrypt, secret decrypt-check`,
         );
     }
   } catch (err) {

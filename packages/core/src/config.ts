@@ -1,8 +1,16 @@
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import type { Plugin } from './plugin.js';
 import { type PolicyRules, policyRulesSchema } from './policy.js';
 import { addSecret, isSecretKey, REDACTED, secretList } from './redact.js';
+import {
+  resolveSecretRefs,
+  type SecretRefContext,
+  type SecretReference,
+  secretRefContext,
+  showReference,
+} from './secret-refs.js';
 
 /** Mark a config option as a secret: redacted by `infra-mcp config`, in logs, errors and audit. */
 export function secret<T extends z.ZodType>(schema: T): T {
@@ -261,6 +269,11 @@ export interface ResolvedPluginConfig {
    * `secretList`), and grows when setup learns a secret (`ctx.secret`).
    */
   secrets: string[];
+  /**
+   * Secret references resolved at start (`env:NAME`, `file:PATH`, `enc:v1:...`), per instance, at
+   * their option paths: `infra-mcp config` shows these instead of `[REDACTED]`.
+   */
+  references?: Record<string, SecretReference[]>;
 }
 
 export interface ResolveSource {
@@ -269,6 +282,10 @@ export interface ResolveSource {
   /** Name of the file, for error messages. */
   fileName?: string;
   env?: Record<string, string | undefined>;
+  /** Where relative `file:` references start (default: the config file's directory, else the working directory). */
+  baseDir?: string;
+  /** Resolves secret references; default: from `env` and `baseDir`, key from INFRA_MCP_SECRET_KEY or its key file. */
+  secretRefs?: SecretRefContext;
 }
 
 const DEFAULT_INSTANCE = 'default';
@@ -351,17 +368,30 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
   }
 
   const instances: Record<string, Record<string, unknown>> = {};
+  const references: Record<string, SecretReference[]> = {};
   const secrets = secretList([], plugin.redact?.paths ?? []);
   const strict = (plugin.config as z.ZodObject).strict();
-  for (const [name, options] of Object.entries(raw)) {
+  const refCtx =
+    src.secretRefs ??
+    secretRefContext(env, src.baseDir ?? (src.fileName ? dirname(resolve(src.fileName)) : process.cwd()));
+  for (const [name, given] of Object.entries(raw)) {
     if (!INSTANCE_NAME.test(name)) {
       throw new ConfigError(
         `${fileName}: "${prefix}.instances.${name}": instance names use [a-z0-9_-], e.g. prod, staging-eu`,
       );
     }
+    const where = plugin.instances && fileInstances !== undefined ? `${prefix}.instances.${name}` : prefix;
+    // secret references (env:, file:, enc:) in secret options, before validation; errors name the option, never the value
+    const refs: SecretReference[] = [];
+    const options = resolveSecretRefs(plugin.config, given, refCtx, refs, (path, ref, err) => {
+      const source = envSet.length ? `${fileName} (with env ${envSet.join(', ')})` : fileName;
+      throw new ConfigError(
+        `${source}: "${[where, ...path].join('.')}": ${showReference(ref)}: ${err.message}`,
+      );
+    });
+    if (refs.length) references[name] = refs;
     const parsed = strict.safeParse(options, { reportInput: true });
     if (!parsed.success) {
-      const where = plugin.instances && fileInstances !== undefined ? `${prefix}.instances.${name}` : prefix;
       const source = envSet.length ? `${fileName} (with env ${envSet.join(', ')})` : fileName;
       throw new ConfigError(formatIssues(source, where, plugin.config, parsed.error));
     }
@@ -396,6 +426,7 @@ export function resolvePluginConfig(plugin: Plugin, src: ResolveSource = {}): Re
     policy: policyParsed.data,
     ...(toolsetList ? { toolsets: toolsetList } : {}),
     secrets,
+    ...(Object.keys(references).length ? { references } : {}),
   };
 }
 

@@ -157,6 +157,27 @@ export {
 } from './registry.js';
 export { MAX_COMPLETIONS } from './resources.js';
 export type { ConnectOptions } from './sdk.js';
+export {
+  decryptSecret,
+  defaultSecretKeyFile,
+  encryptSecret,
+  isSecretRef,
+  keyFileTooOpen,
+  loadSecretKey,
+  parseSecretKey,
+  resolveSecretRef,
+  resolveSecretRefs,
+  SECRET_KEY_ENV,
+  SECRET_KEY_FILE_ENV,
+  type SecretKey,
+  type SecretRefContext,
+  SecretRefError,
+  type SecretReference,
+  type SecretRefProblem,
+  secretRefContext,
+  showReference,
+  showReferences,
+} from './secret-refs.js';
 export { type CreateServerOptions, createServer, InfraMcpServer } from './server.js';
 export { serveStdio } from './stdio.js';
 export {

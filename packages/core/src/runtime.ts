@@ -9,6 +9,7 @@ import { expandInstances } from './instances.js';
 import type { Logger } from './log.js';
 import type { HealthReport, Plugin, SetupContext } from './plugin.js';
 import { addSecret, redact, scrubText } from './redact.js';
+import { showReferences } from './secret-refs.js';
 import { validatePlugin } from './validate.js';
 
 /** One enabled plugin with its resolved config and lazily created clients (one per instance). */
@@ -90,10 +91,14 @@ export class PluginRuntime {
     }
   }
 
-  /** Effective config with secrets redacted. */
+  /** Effective config with secrets redacted; a secret given as a reference shows the reference (`env:NAME`). */
   redactedConfig(): Record<string, unknown> {
     return Object.fromEntries(
-      Object.entries(this.config.instances).map(([name, c]) => [name, redactConfig(this.plugin.config, c)]),
+      Object.entries(this.config.instances).map(([name, c]) => {
+        const shown = redactConfig(this.plugin.config, c);
+        showReferences(shown, this.config.references?.[name]);
+        return [name, shown];
+      }),
     );
   }
 
