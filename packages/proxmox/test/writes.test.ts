@@ -155,7 +155,7 @@ describe('exec through the guest agent', () => {
   it('a command allow-list refuses other programs', async () => {
     const t = await connectTo(fake, { exec: { enabled: true, commands: ['systemctl', 'journalctl'] } });
     const r = await t.call('proxmox_exec', { vmid: 100, argv: ['rm', '-rf', '/'] });
-    expect(r.errorCode).toBe('denied');
+    expect(r.errorCode).toBe('denied_by_policy');
     expect(r.text).toMatch(/"rm" is not an allowed command \(allowed: systemctl, journalctl\)/);
     expect(fake.count('POST', /agent/)).toBe(0);
     await t.close();

@@ -1,4 +1,4 @@
-import { headBytes, matchesAny, ToolError } from '@infra-mcp/core';
+import { ErrorCodes, headBytes, matchesAny, ToolError } from '@infra-mcp/core';
 import { z } from 'zod';
 import { findGuest, guestPath, tool, vmidArg } from './common.js';
 
@@ -26,7 +26,7 @@ export const execTool = tool({
     if (!ex.enabled)
       throw new ToolError('not_enabled', 'proxmox_exec is off for this instance', 'the operator enables it with plugins.proxmox.exec.enabled: true');
     if (ex.commands && !matchesAny(argv[0]!, ex.commands))
-      throw new ToolError('denied', `"${argv[0]}" is not an allowed command (allowed: ${ex.commands.join(', ')})`, 'use one of the allowed programs; the operator sets plugins.proxmox.exec.commands');
+      throw new ToolError(ErrorCodes.denied, `"${argv[0]}" is not an allowed command (allowed: ${ex.commands.join(', ')})`, 'use one of the allowed programs; the operator sets plugins.proxmox.exec.commands');
     const g = await findGuest(ctx, vmid);
     if (g.type !== 'qemu')
       throw new ToolError('not_supported', `guest ${vmid} is a container: the guest agent runs in VMs only`, 'containers have no guest agent');
