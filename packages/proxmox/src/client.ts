@@ -62,9 +62,17 @@ export class PveClient {
       fetch: this.fetch as never,
     };
     if (config.tokenId && config.tokenSecret)
-      this.engine = new ProxmoxEngine({ ...common, tokenID: config.tokenId, tokenSecret: config.tokenSecret });
+      this.engine = new ProxmoxEngine({
+        ...common,
+        tokenID: config.tokenId,
+        tokenSecret: config.tokenSecret,
+      });
     else if (config.password)
-      this.engine = new ProxmoxEngine({ ...common, username: config.username ?? 'root@pam', password: config.password });
+      this.engine = new ProxmoxEngine({
+        ...common,
+        username: config.username ?? 'root@pam',
+        password: config.password,
+      });
     else throw new Error(`${this.label}: set tokenId + tokenSecret (preferred) or username + password`);
   }
 
@@ -83,7 +91,12 @@ export class PveClient {
   }
 
   /** One API call: `path` below /api2/json, e.g. `/nodes/pve1/qemu/100/status/current`. */
-  async request<T>(method: string, path: string, params: Params = {}, options: RequestOptions = {}): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    params: Params = {},
+    options: RequestOptions = {},
+  ): Promise<T> {
     const clean = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
     // password auth: renew the ticket before PVE's two hours run out
     if (this.config.password && !this.config.tokenId && Date.now() - this.ticketAt > TICKET_TTL_MS) {
@@ -121,7 +134,11 @@ export class PveClient {
           `TLS verification failed for ${this.label}: ${why}`,
           'trust the server: tls.caFile (its CA) or tls.fingerprint256 (as PVE shows it under Certificates); insecureSkipVerify only knowingly',
         );
-      return new ToolError('unreachable', `${this.label} cannot be reached: ${why}`, 'check the url and that the node is up');
+      return new ToolError(
+        'unreachable',
+        `${this.label} cannot be reached: ${why}`,
+        'check the url and that the node is up',
+      );
     }
     const status = state.status;
     const reason = (state.statusText ?? '').trim();
@@ -129,7 +146,9 @@ export class PveClient {
       return new ToolError(
         'unauthorized',
         `${this.label} refused the credentials (401 ${reason})`,
-        this.config.tokenId ? 'check tokenId and tokenSecret (pveum user token list)' : 'check username and password',
+        this.config.tokenId
+          ? 'check tokenId and tokenSecret (pveum user token list)'
+          : 'check username and password',
       );
     if (status === 403)
       return new ToolError(
@@ -141,12 +160,28 @@ export class PveClient {
     if (status !== undefined) {
       const text = reason || firstError(state.body) || `HTTP ${status}`;
       if (/does not exist|no such/i.test(text))
-        return new ToolError('not_found', `${where}: ${text}`, 'list what exists with proxmox_guests or proxmox_nodes');
+        return new ToolError(
+          'not_found',
+          `${where}: ${text}`,
+          'list what exists with proxmox_guests or proxmox_nodes',
+        );
       if (/guest agent is not running|agent.*not running/i.test(text))
-        return new ToolError('agent_not_running', `${where}: ${text}`, 'start qemu-guest-agent in the guest and enable it in the VM options (agent: 1)');
+        return new ToolError(
+          'agent_not_running',
+          `${where}: ${text}`,
+          'start qemu-guest-agent in the guest and enable it in the VM options (agent: 1)',
+        );
       if (status === 595 || /no route|connection refused|timed out/i.test(text))
-        return new ToolError('node_unreachable', `${where}: ${text}`, 'the node may be offline: see proxmox_nodes and proxmox_cluster');
-      return new ToolError('pve_error', `${where}: ${status} ${text}`, 'see the message; proxmox_tasks shows task logs');
+        return new ToolError(
+          'node_unreachable',
+          `${where}: ${text}`,
+          'the node may be offline: see proxmox_nodes and proxmox_cluster',
+        );
+      return new ToolError(
+        'pve_error',
+        `${where}: ${status} ${text}`,
+        'see the message; proxmox_tasks shows task logs',
+      );
     }
     return new ToolError('pve_error', `${where}: ${(err as Error).message}`, 'see the message');
   }
@@ -162,23 +197,32 @@ export class PveClient {
     state.sent++;
     const signal = AbortSignal.any([init.signal, state.signal].filter(Boolean) as AbortSignal[]);
     const u = new URL(String(url));
-    const mod = (u.protocol === 'https:'
-      ? process.getBuiltinModule('node:https')
-      : process.getBuiltinModule('node:http')) as typeof import('node:https');
+    const mod = (
+      u.protocol === 'https:' ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http')
+    ) as typeof import('node:https');
     try {
       const res = await new Promise<{ status: number; statusText: string; headers: Headers; body: Buffer }>(
         (resolve, reject) => {
-          const req = mod.request(u, { method, headers: init.headers, agent: this.agent as never, signal }, (r) => {
-            const chunks: Buffer[] = [];
-            r.on('data', (c: Buffer) => chunks.push(c));
-            r.on('error', reject);
-            r.on('aborted', () => reject(new Error('connection closed mid-answer')));
-            r.on('end', () => {
-              const headers = new Headers();
-              for (const [k, v] of Object.entries(r.headers)) if (typeof v === 'string') headers.set(k, v);
-              resolve({ status: r.statusCode ?? 0, statusText: r.statusMessage ?? '', headers, body: Buffer.concat(chunks) });
-            });
-          });
+          const req = mod.request(
+            u,
+            { method, headers: init.headers, agent: this.agent as never, signal },
+            (r) => {
+              const chunks: Buffer[] = [];
+              r.on('data', (c: Buffer) => chunks.push(c));
+              r.on('error', reject);
+              r.on('aborted', () => reject(new Error('connection closed mid-answer')));
+              r.on('end', () => {
+                const headers = new Headers();
+                for (const [k, v] of Object.entries(r.headers)) if (typeof v === 'string') headers.set(k, v);
+                resolve({
+                  status: r.statusCode ?? 0,
+                  statusText: r.statusMessage ?? '',
+                  headers,
+                  body: Buffer.concat(chunks),
+                });
+              });
+            },
+          );
           req.on('error', reject);
           req.end(init.body);
         },

@@ -51,7 +51,8 @@ const diagnosePrompt = definePrompt({
 export const proxmox = definePlugin({
   id: 'proxmox',
   title: 'Proxmox VE',
-  description: 'Proxmox VE: cluster, nodes, VMs and containers, storage, tasks, metrics, backups; power, snapshots, exec',
+  description:
+    'Proxmox VE: cluster, nodes, VMs and containers, storage, tasks, metrics, backups; power, snapshots, exec',
   version: VERSION,
   config: configSchema,
   env: envMap,
@@ -67,9 +68,13 @@ export const proxmox = definePlugin({
   setup: async (config, { instance, log }) => new PveClient(config, instance, log),
   dispose: (client) => client.close(),
   health: async (client) => {
-    const v = await client.get<{ version?: string; release?: string }>('/version', {}, {
-      signal: AbortSignal.timeout(client.config.timeoutMs),
-    });
+    const v = await client.get<{ version?: string; release?: string }>(
+      '/version',
+      {},
+      {
+        signal: AbortSignal.timeout(client.config.timeoutMs),
+      },
+    );
     return { ok: true, message: `pve ${v.version ?? '?'} at ${client.label}` };
   },
   tools: [

@@ -54,7 +54,12 @@ describe('bad input: clear errors with hints', () => {
 
   it('a token without the privilege: the PVE permission path is named', async () => {
     const t = await connect([
-      proxmox({ url: fake.url, tokenId: READONLY_TOKEN_ID, tokenSecret: READONLY_TOKEN_SECRET, tls: { caFile: CERT_FILE } }),
+      proxmox({
+        url: fake.url,
+        tokenId: READONLY_TOKEN_ID,
+        tokenSecret: READONLY_TOKEN_SECRET,
+        tls: { caFile: CERT_FILE },
+      }),
     ]);
     expect((await t.call('proxmox_guests')).isError).toBe(false);
     const r = await approve(t, 'proxmox_guest_stop', { vmid: 100 });
@@ -67,7 +72,12 @@ describe('bad input: clear errors with hints', () => {
 
   it('a wrong token secret', async () => {
     const t = await connect([
-      proxmox({ url: fake.url, tokenId: READONLY_TOKEN_ID, tokenSecret: '99999999-2222-3333-4444-555555555555', tls: { caFile: CERT_FILE } }),
+      proxmox({
+        url: fake.url,
+        tokenId: READONLY_TOKEN_ID,
+        tokenSecret: '99999999-2222-3333-4444-555555555555',
+        tls: { caFile: CERT_FILE },
+      }),
     ]);
     const r = await t.call('proxmox_cluster');
     expect(r.errorCode).toBe('unauthorized');
@@ -89,7 +99,12 @@ describe('bad input: clear errors with hints', () => {
 describe('user and password', () => {
   it('logs in for a ticket, sends CSRF on writes, and logs in again when the ticket expires', async () => {
     const t = await connect([
-      proxmox({ url: fake.url, username: 'ops@pve', password: 'secret-password', tls: { caFile: CERT_FILE } }),
+      proxmox({
+        url: fake.url,
+        username: 'ops@pve',
+        password: 'secret-password',
+        tls: { caFile: CERT_FILE },
+      }),
     ]);
     expect((await t.call('proxmox_cluster')).isError).toBe(false);
     expect(fake.count('POST', /^\/access\/ticket$/)).toBe(1);
@@ -102,7 +117,9 @@ describe('user and password', () => {
   });
 
   it('a wrong password is a clear error without the password', async () => {
-    const t = await connect([proxmox({ url: fake.url, username: 'ops@pve', password: 'nope-nope', tls: { caFile: CERT_FILE } })]);
+    const t = await connect([
+      proxmox({ url: fake.url, username: 'ops@pve', password: 'nope-nope', tls: { caFile: CERT_FILE } }),
+    ]);
     const r = await t.call('proxmox_cluster');
     expect(r.isError).toBe(true);
     expect(r.text).not.toMatch(/nope-nope/);

@@ -4,12 +4,13 @@
  * token and ticket auth, 401/403/500/595 answers with PVE's reason phrases, UPID tasks that run,
  * finish and can fail, and a guest agent that runs commands with delays. It answers only
  * (method, path) pairs of the PVE API schema (test/schema.ts); everything else is 501, like PVE.
+ * Erasable TypeScript only, so bench/proxmox-guests.mjs can import it with Node directly.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { checkReturns, match } from './schema.js';
+import { checkReturns, match } from './schema.ts';
 
 export const CERT_FILE = new URL('./fixtures/fake-pve.crt', import.meta.url).pathname;
 const KEY_FILE = new URL('./fixtures/fake-pve.key', import.meta.url).pathname;
@@ -72,11 +73,10 @@ export interface FakeOptions {
 const JSON_TYPE = 'application/json;charset=UTF-8';
 
 class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
+  readonly status: number;
+  constructor(status: number, message: string) {
     super(message);
+    this.status = status;
   }
 }
 
@@ -107,8 +107,25 @@ export class FakePve {
       { node: 'pve2', online: true },
     ];
     this.guests = opts.guests ?? [
-      { vmid: 100, type: 'qemu', node: 'pve1', name: 'web-01', status: 'running', agent: true, tags: 'web;prod', pool: 'prod' },
-      { vmid: 101, type: 'qemu', node: 'pve1', name: 'db-01', status: 'running', protection: true, pool: 'prod' },
+      {
+        vmid: 100,
+        type: 'qemu',
+        node: 'pve1',
+        name: 'web-01',
+        status: 'running',
+        agent: true,
+        tags: 'web;prod',
+        pool: 'prod',
+      },
+      {
+        vmid: 101,
+        type: 'qemu',
+        node: 'pve1',
+        name: 'db-01',
+        status: 'running',
+        protection: true,
+        pool: 'prod',
+      },
       { vmid: 102, type: 'qemu', node: 'pve2', name: 'build', status: 'stopped' },
       { vmid: 200, type: 'lxc', node: 'pve2', name: 'dns', status: 'running', tags: 'infra' },
     ];
@@ -117,11 +134,14 @@ export class FakePve {
   }
 
   async start(): Promise<this> {
-    this.server = https.createServer({ cert: readFileSync(CERT_FILE), key: readFileSync(KEY_FILE) }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.handle(req, res, Buffer.concat(chunks).toString()));
-    });
+    this.server = https.createServer(
+      { cert: readFileSync(CERT_FILE), key: readFileSync(KEY_FILE) },
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => this.handle(req, res, Buffer.concat(chunks).toString()));
+      },
+    );
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -140,7 +160,11 @@ export class FakePve {
     return this.requests.filter((r) => r.method === method && path.test(r.path)).length;
   }
 
-  private handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, body: string) {
+  private handle(
+    req: import('node:http').IncomingMessage,
+    res: import('node:http').ServerResponse,
+    body: string,
+  ) {
     const u = new URL(req.url ?? '/', 'https://x');
     const method = req.method ?? 'GET';
     const params: Record<string, string | string[]> = {};
@@ -160,7 +184,8 @@ export class FakePve {
       res.writeHead(status, reason, { 'Content-Type': JSON_TYPE });
       res.end(JSON.stringify({ data }));
     };
-    const drop = this.drop && this.drop.method === method && this.drop.path.test(path) ? this.drop : undefined;
+    const drop =
+      this.drop && this.drop.method === method && this.drop.path.test(path) ? this.drop : undefined;
     if (drop?.before) {
       req.socket.destroy();
       return;
@@ -190,7 +215,9 @@ export class FakePve {
     if (h) {
       const m = /^PVEAPIToken=([^=]+)=(.+)$/.exec(h);
       const ok =
-        m && ((m[1] === TOKEN_ID && m[2] === TOKEN_SECRET) || (m[1] === READONLY_TOKEN_ID && m[2] === READONLY_TOKEN_SECRET));
+        m &&
+        ((m[1] === TOKEN_ID && m[2] === TOKEN_SECRET) ||
+          (m[1] === READONLY_TOKEN_ID && m[2] === READONLY_TOKEN_SECRET));
       if (!ok) throw new HttpError(401, 'authentication failure');
       return m![1]!;
     }
@@ -220,7 +247,8 @@ export class FakePve {
 
   private node(name: string) {
     const n = this.nodes.find((x) => x.node === name);
-    if (!n) throw new HttpError(500, `hostname lookup '${name}' failed - failed to get address info for: ${name}`);
+    if (!n)
+      throw new HttpError(500, `hostname lookup '${name}' failed - failed to get address info for: ${name}`);
     if (!n.online) throw new HttpError(595, `Connection refused`);
     return n;
   }
@@ -312,7 +340,13 @@ export class FakePve {
     };
   }
 
-  private route(method: string, t: string, p: Record<string, string>, q: Record<string, any>, user: string): unknown {
+  private route(
+    method: string,
+    t: string,
+    p: Record<string, string>,
+    q: Record<string, any>,
+    user: string,
+  ): unknown {
     const key = `${method} ${t}`;
     const type = t.startsWith('/nodes/{node}/lxc') ? 'lxc' : 'qemu';
     switch (key) {
@@ -340,7 +374,12 @@ export class FakePve {
         ];
       case 'GET /cluster/resources': {
         const vms = this.guests.map((g) => this.resource(g));
-        const nodes = this.nodes.map((n) => ({ id: `node/${n.node}`, type: 'node', node: n.node, status: n.online ? 'online' : 'offline' }));
+        const nodes = this.nodes.map((n) => ({
+          id: `node/${n.node}`,
+          type: 'node',
+          node: n.node,
+          status: n.online ? 'online' : 'offline',
+        }));
         if (q.type === 'vm') return vms;
         if (q.type === 'node') return nodes;
         return [...nodes, ...vms];
@@ -350,7 +389,15 @@ export class FakePve {
           node: n.node,
           status: n.online ? 'online' : 'offline',
           ...(n.online
-            ? { cpu: 0.05, maxcpu: 16, mem: 8_589_934_592, maxmem: 68_719_476_736, disk: 5_368_709_120, maxdisk: 107_374_182_400, uptime: 1_209_600 }
+            ? {
+                cpu: 0.05,
+                maxcpu: 16,
+                mem: 8_589_934_592,
+                maxmem: 68_719_476_736,
+                disk: 5_368_709_120,
+                maxdisk: 107_374_182_400,
+                uptime: 1_209_600,
+              }
             : {}),
         }));
       case 'GET /nodes/{node}/status':
@@ -359,11 +406,26 @@ export class FakePve {
           'boot-info': { mode: 'efi' },
           cpu: 0.05,
           cpuinfo: { cores: 8, cpus: 16, model: 'Fake CPU', sockets: 1 },
-          'current-kernel': { release: '6.14.8-2-pve', sysname: 'Linux', version: '#1 SMP', machine: 'x86_64' },
+          'current-kernel': {
+            release: '6.14.8-2-pve',
+            sysname: 'Linux',
+            version: '#1 SMP',
+            machine: 'x86_64',
+          },
           loadavg: ['0.10', '0.20', '0.30'],
-          memory: { total: 68_719_476_736, used: 8_589_934_592, free: 60_129_542_144, available: 60_129_542_144 },
+          memory: {
+            total: 68_719_476_736,
+            used: 8_589_934_592,
+            free: 60_129_542_144,
+            available: 60_129_542_144,
+          },
           pveversion: 'pve-manager/9.0.3/a1b2c3d4',
-          rootfs: { total: 107_374_182_400, used: 5_368_709_120, avail: 102_005_473_280, free: 102_005_473_280 },
+          rootfs: {
+            total: 107_374_182_400,
+            used: 5_368_709_120,
+            avail: 102_005_473_280,
+            free: 102_005_473_280,
+          },
           kversion: 'Linux 6.14.8-2-pve',
           uptime: 1_209_600,
         };
@@ -425,7 +487,14 @@ export class FakePve {
       case 'POST /nodes/{node}/lxc/{vmid}/status/resume': {
         const g = this.guestOn(p, type);
         const action = t.split('/').pop()!;
-        const next = { start: 'running', stop: 'stopped', shutdown: 'stopped', reboot: 'running', suspend: 'paused', resume: 'running' }[action] as FakeGuest['status'];
+        const next = {
+          start: 'running',
+          stop: 'stopped',
+          shutdown: 'stopped',
+          reboot: 'running',
+          suspend: 'paused',
+          resume: 'running',
+        }[action] as FakeGuest['status'];
         const prefix = type === 'qemu' ? 'qm' : 'vz';
         return this.startTask(p.node!, `${prefix}${action}`, String(g.vmid), user, () => {
           g.status = next;
@@ -445,20 +514,46 @@ export class FakePve {
         const task = this.tasks.get(p.upid!);
         if (!task) throw new HttpError(500, `unable to parse worker upid '${p.upid}'`);
         const row = this.taskRow(task);
-        return { ...row, status: task.exitstatus ? 'stopped' : 'running', ...(task.exitstatus ? { exitstatus: task.exitstatus } : {}) };
+        return {
+          ...row,
+          status: task.exitstatus ? 'stopped' : 'running',
+          ...(task.exitstatus ? { exitstatus: task.exitstatus } : {}),
+        };
       }
       case 'GET /nodes/{node}/tasks/{upid}/log': {
         const task = this.tasks.get(p.upid!);
         if (!task) throw new HttpError(500, `unable to parse worker upid '${p.upid}'`);
         this.settle(task);
         const start = Number(q.start ?? 0);
-        return task.log.slice(start, start + Number(q.limit ?? 50)).map((line, i) => ({ n: start + i + 1, t: line }));
+        return task.log
+          .slice(start, start + Number(q.limit ?? 50))
+          .map((line, i) => ({ n: start + i + 1, t: line }));
       }
       case 'GET /nodes/{node}/storage': {
         this.node(p.node!);
         const all = [
-          { storage: 'local', type: 'dir', content: 'iso,vztmpl,backup', active: 1, enabled: 1, shared: 0, used: 10_737_418_240, total: 107_374_182_400, avail: 96_636_764_160 },
-          { storage: 'local-lvm', type: 'lvmthin', content: 'images,rootdir', active: 1, enabled: 1, shared: 0, used: 53_687_091_200, total: 536_870_912_000, avail: 483_183_820_800 },
+          {
+            storage: 'local',
+            type: 'dir',
+            content: 'iso,vztmpl,backup',
+            active: 1,
+            enabled: 1,
+            shared: 0,
+            used: 10_737_418_240,
+            total: 107_374_182_400,
+            avail: 96_636_764_160,
+          },
+          {
+            storage: 'local-lvm',
+            type: 'lvmthin',
+            content: 'images,rootdir',
+            active: 1,
+            enabled: 1,
+            shared: 0,
+            used: 53_687_091_200,
+            total: 536_870_912_000,
+            avail: 483_183_820_800,
+          },
         ];
         return q.content ? all.filter((s) => s.content.split(',').includes(q.content)) : all;
       }
@@ -487,23 +582,40 @@ export class FakePve {
       case 'POST /nodes/{node}/qemu/{vmid}/snapshot':
       case 'POST /nodes/{node}/lxc/{vmid}/snapshot': {
         const g = this.guestOn(p, type);
-        return this.startTask(p.node!, type === 'qemu' ? 'qmsnapshot' : 'vzsnapshot', String(g.vmid), user, () => {
-          g.snapshots = [...(g.snapshots ?? []), { name: q.snapname, snaptime: Math.floor(Date.now() / 1000), description: q.description ?? '' }];
-        });
+        return this.startTask(
+          p.node!,
+          type === 'qemu' ? 'qmsnapshot' : 'vzsnapshot',
+          String(g.vmid),
+          user,
+          () => {
+            g.snapshots = [
+              ...(g.snapshots ?? []),
+              { name: q.snapname, snaptime: Math.floor(Date.now() / 1000), description: q.description ?? '' },
+            ];
+          },
+        );
       }
       case 'POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback':
       case 'POST /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback': {
         const g = this.guestOn(p, type);
-        if (!g.snapshots?.some((s) => s.name === p.snapname)) throw new HttpError(500, `snapshot '${p.snapname}' does not exist`);
+        if (!g.snapshots?.some((s) => s.name === p.snapname))
+          throw new HttpError(500, `snapshot '${p.snapname}' does not exist`);
         return this.startTask(p.node!, type === 'qemu' ? 'qmrollback' : 'vzrollback', String(g.vmid), user);
       }
       case 'DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}':
       case 'DELETE /nodes/{node}/lxc/{vmid}/snapshot/{snapname}': {
         const g = this.guestOn(p, type);
-        if (!g.snapshots?.some((s) => s.name === p.snapname)) throw new HttpError(500, `snapshot '${p.snapname}' does not exist`);
-        return this.startTask(p.node!, type === 'qemu' ? 'qmdelsnapshot' : 'vzdelsnapshot', String(g.vmid), user, () => {
-          g.snapshots = g.snapshots!.filter((s) => s.name !== p.snapname);
-        });
+        if (!g.snapshots?.some((s) => s.name === p.snapname))
+          throw new HttpError(500, `snapshot '${p.snapname}' does not exist`);
+        return this.startTask(
+          p.node!,
+          type === 'qemu' ? 'qmdelsnapshot' : 'vzdelsnapshot',
+          String(g.vmid),
+          user,
+          () => {
+            g.snapshots = g.snapshots!.filter((s) => s.name !== p.snapname);
+          },
+        );
       }
       case 'GET /nodes/{node}/rrddata':
       case 'GET /nodes/{node}/qemu/{vmid}/rrddata':
@@ -529,8 +641,18 @@ export class FakePve {
         const argv = ([] as string[]).concat(q.command ?? []);
         const pid = this.nextPid++;
         const secs = argv[0] === 'sleep' ? Number(argv[1]) * 1000 : this.agentMs;
-        const out = argv[0] === 'echo' ? `${argv.slice(1).join(' ')}\n` : argv[0] === 'yes' ? 'y\n'.repeat(100_000) : '';
-        this.execs.set(pid, { doneAt: Date.now() + secs, exitcode: argv[0] === 'false' ? 1 : 0, out, err: argv[0] === 'false' ? 'failed\n' : '' });
+        const out =
+          argv[0] === 'echo'
+            ? `${argv.slice(1).join(' ')}\n`
+            : argv[0] === 'yes'
+              ? 'y\n'.repeat(100_000)
+              : '';
+        this.execs.set(pid, {
+          doneAt: Date.now() + secs,
+          exitcode: argv[0] === 'false' ? 1 : 0,
+          out,
+          err: argv[0] === 'false' ? 'failed\n' : '',
+        });
         return { pid };
       }
       case 'GET /nodes/{node}/qemu/{vmid}/agent/exec-status': {
@@ -539,7 +661,12 @@ export class FakePve {
         const e = this.execs.get(Number(q.pid));
         if (!e) throw new HttpError(500, `Agent error: Invalid parameter 'pid'`);
         if (Date.now() < e.doneAt) return { exited: false };
-        return { exited: true, exitcode: e.exitcode, 'out-data': e.out, ...(e.err ? { 'err-data': e.err } : {}) };
+        return {
+          exited: true,
+          exitcode: e.exitcode,
+          'out-data': e.out,
+          ...(e.err ? { 'err-data': e.err } : {}),
+        };
       }
       default:
         throw new HttpError(501, `fake PVE: ${key} is in the schema but not served by the fake`);

@@ -1,6 +1,6 @@
-import { connect, type ConnectOptions, type TestClient } from '@infra-mcp/testing';
+import { type ConnectOptions, connect, type TestClient } from '@infra-mcp/testing';
 import { proxmox } from '../src/index.js';
-import { CERT_FILE, FakePve, type FakeOptions, TOKEN_ID, TOKEN_SECRET } from './fake-pve.js';
+import { CERT_FILE, type FakeOptions, FakePve, TOKEN_ID, TOKEN_SECRET } from './fake-pve.js';
 
 export async function startFake(opts?: FakeOptions): Promise<FakePve> {
   return new FakePve(opts).start();
@@ -13,13 +13,26 @@ export async function connectTo(
   options: ConnectOptions = {},
 ): Promise<TestClient> {
   return connect(
-    [proxmox({ url: fake.url, tokenId: TOKEN_ID, tokenSecret: TOKEN_SECRET, tls: { caFile: CERT_FILE }, ...extra })],
+    [
+      proxmox({
+        url: fake.url,
+        tokenId: TOKEN_ID,
+        tokenSecret: TOKEN_SECRET,
+        tls: { caFile: CERT_FILE },
+        ...extra,
+      }),
+    ],
     { pluginConfig: { proxmox: { toolsets: ['all'] } }, ...options },
   );
 }
 
 /** Dry run, then the approved call. */
-export async function approve(t: TestClient, tool: string, args: Record<string, unknown>, opts?: { onprogress?: (p: unknown) => void }) {
+export async function approve(
+  t: TestClient,
+  tool: string,
+  args: Record<string, unknown>,
+  opts?: { onprogress?: (p: unknown) => void },
+) {
   const dry = await t.call(tool, args);
   if (dry.isError) return dry;
   return t.call(tool, { ...args, approval: dry.structured.approval }, opts);

@@ -26,7 +26,11 @@ describe('read tools', () => {
 
   it('nodes: usage, and the version of one node', async () => {
     const r = await t.call('proxmox_nodes', { node: 'pve1' });
-    expect(r.structured.nodes[0]).toMatchObject({ node: 'pve1', status: 'online', version: 'pve-manager/9.0.3/a1b2c3d4' });
+    expect(r.structured.nodes[0]).toMatchObject({
+      node: 'pve1',
+      status: 'online',
+      version: 'pve-manager/9.0.3/a1b2c3d4',
+    });
     expect(r.text).toMatch(/pve1\s+online\s+5% of 16/);
   });
 
@@ -49,7 +53,13 @@ describe('read tools', () => {
 
   it('guest: status and config by vmid, its node found, secrets of the config left out', async () => {
     const r = await t.call('proxmox_guest', { vmid: 101 });
-    expect(r.structured).toMatchObject({ vmid: 101, node: 'pve1', type: 'qemu', status: 'running', protection: true });
+    expect(r.structured).toMatchObject({
+      vmid: 101,
+      node: 'pve1',
+      type: 'qemu',
+      status: 'running',
+      protection: true,
+    });
     expect(r.structured.config.digest).toBeUndefined();
     expect(r.text).toMatch(/^VM 101 db-01 on pve1: running/);
     expect(r.text).toMatch(/protected/);
@@ -80,7 +90,9 @@ describe('read tools', () => {
   it('a small default toolset; writes need their toolsets; exec is not listed unless enabled', async () => {
     const { connect } = await import('@infra-mcp/testing');
     const { proxmox } = await import('../src/index.js');
-    const d = await connect([proxmox({ url: fake.url, tokenId: 'a@pve!b', tokenSecret: '00000000-0000-0000-0000-000000000000' })]);
+    const d = await connect([
+      proxmox({ url: fake.url, tokenId: 'a@pve!b', tokenSecret: '00000000-0000-0000-0000-000000000000' }),
+    ]);
     const names = (await d.listTools()).map((x) => x.name).sort();
     expect(names).toEqual([
       'proxmox_cluster',
@@ -110,7 +122,9 @@ describe('guests: 500 guests over 3 nodes', () => {
     do {
       const r = await c.call('proxmox_guests', { maxBytes: 8192, ...(cursor ? { cursor } : {}) });
       expect(r.isError, r.text).toBe(false);
-      expect(Buffer.byteLength(JSON.stringify(r.structured)) + Buffer.byteLength(r.text)).toBeLessThanOrEqual(8192);
+      expect(Buffer.byteLength(JSON.stringify(r.structured)) + Buffer.byteLength(r.text)).toBeLessThanOrEqual(
+        8192,
+      );
       seen.push(...r.structured.rows.map((x: unknown[]) => x[0]));
       textBytes += Buffer.byteLength(r.text);
       cursor = r.structured.nextCursor;

@@ -29,7 +29,9 @@ describe('the vendored schema', () => {
     expect(checkRequest('POST', '/nodes/pve1/qemu/100/snapshot', {})).toEqual([
       'POST /nodes/{node}/qemu/{vmid}/snapshot: missing required snapname',
     ]);
-    expect(checkRequest('GET', '/nodes/pve1/qemu/100/rrddata', { timeframe: 'year2' })[0]).toMatch(/timeframe=year2 is not one of/);
+    expect(checkRequest('GET', '/nodes/pve1/qemu/100/rrddata', { timeframe: 'year2' })[0]).toMatch(
+      /timeframe=year2 is not one of/,
+    );
     expect(checkReturns(returnsOf('GET', '/nodes/pve1/tasks'), [{ upid: 'x' }]).length).toBeGreaterThan(3);
   });
 });
@@ -78,7 +80,8 @@ describe('every request the plugin sends is declared in the schema', () => {
 
     const templates = new Set<string>();
     const problems = fake.requests.flatMap((r) => checkRequest(r.method, r.path, r.params));
-    for (const r of fake.requests) templates.add(`${r.method} ${r.path.replace(/\d{3,}|UPID[^/]*|pve\d/g, '*')}`);
+    for (const r of fake.requests)
+      templates.add(`${r.method} ${r.path.replace(/\d{3,}|UPID[^/]*|pve\d/g, '*')}`);
     expect(problems).toEqual([]);
     expect(fake.requests.every((r) => r.status === 200)).toBe(true);
     expect(fake.returnProblems).toEqual([]);

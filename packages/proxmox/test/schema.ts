@@ -77,7 +77,9 @@ function checkValue(p: Prop, v: string | string[], name: string): string[] {
   };
   if (Array.isArray(v)) {
     if (p.type !== 'array') return [`${name} sent ${v.length} times but is not an array`];
-    return v.map((x) => (p.items ? checkValue(p.items, x, name)[0] : undefined)).filter((x): x is string => !!x);
+    return v
+      .map((x) => (p.items ? checkValue(p.items, x, name)[0] : undefined))
+      .filter((x): x is string => !!x);
   }
   if (p.type === 'array') return p.items ? checkValue(p.items, v, name) : [];
   const e = one(v);
@@ -85,7 +87,11 @@ function checkValue(p: Prop, v: string | string[], name: string): string[] {
 }
 
 /** Problems of a request against the schema: undeclared path or method, unknown, missing or ill-typed parameters. */
-export function checkRequest(method: string, path: string, params: Record<string, string | string[]>): string[] {
+export function checkRequest(
+  method: string,
+  path: string,
+  params: Record<string, string | string[]>,
+): string[] {
   const m = match(method, path);
   if (!m) return [`${method} ${path} is not in the PVE API schema`];
   const props = m.info.parameters?.properties ?? {};
@@ -97,14 +103,16 @@ export function checkRequest(method: string, path: string, params: Record<string
     else problems.push(...checkValue(p, v, k).map((e) => `${method} ${m.template}: ${e}`));
   }
   for (const [k, p] of Object.entries(props))
-    if (!p.optional && !k.includes('[n]') && !(k in all)) problems.push(`${method} ${m.template}: missing required ${k}`);
+    if (!p.optional && !k.includes('[n]') && !(k in all))
+      problems.push(`${method} ${m.template}: missing required ${k}`);
   return problems;
 }
 
 /** Problems of a value against a `returns` schema (only what is declared is checked). */
 export function checkReturns(p: Prop | undefined, v: unknown, at = '$'): string[] {
   if (!p || p.type === undefined) return [];
-  if (v === null || v === undefined) return p.type === 'null' || p.optional ? [] : [`${at}: missing (${p.type})`];
+  if (v === null || v === undefined)
+    return p.type === 'null' || p.optional ? [] : [`${at}: missing (${p.type})`];
   switch (p.type) {
     case 'null':
       return [`${at}: expected null`];
@@ -116,7 +124,9 @@ export function checkReturns(p: Prop | undefined, v: unknown, at = '$'): string[
     case 'number':
       return typeof v === 'number' ? [] : [`${at}: expected number, got ${typeof v}`];
     case 'boolean':
-      return typeof v === 'boolean' || v === 0 || v === 1 ? [] : [`${at}: expected boolean, got ${JSON.stringify(v)}`];
+      return typeof v === 'boolean' || v === 0 || v === 1
+        ? []
+        : [`${at}: expected boolean, got ${JSON.stringify(v)}`];
     case 'array':
       if (!Array.isArray(v)) return [`${at}: expected array`];
       return v.flatMap((x, i) => checkReturns(p.items, x, `${at}[${i}]`));
@@ -124,7 +134,11 @@ export function checkReturns(p: Prop | undefined, v: unknown, at = '$'): string[
       if (typeof v !== 'object' || Array.isArray(v)) return [`${at}: expected object`];
       const o = v as Record<string, unknown>;
       return Object.entries(p.properties ?? {}).flatMap(([k, sp]) =>
-        o[k] === undefined ? (sp.optional ? [] : [`${at}.${k}: missing`]) : checkReturns(sp, o[k], `${at}.${k}`),
+        o[k] === undefined
+          ? sp.optional
+            ? []
+            : [`${at}.${k}: missing`]
+          : checkReturns(sp, o[k], `${at}.${k}`),
       );
     }
     default:

@@ -11,7 +11,9 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 
 const cluster = async (tls?: Record<string, unknown>) => {
-  const t = await connect([proxmox({ url: fake.url, tokenId: TOKEN_ID, tokenSecret: TOKEN_SECRET, ...(tls ? { tls } : {}) })]);
+  const t = await connect([
+    proxmox({ url: fake.url, tokenId: TOKEN_ID, tokenSecret: TOKEN_SECRET, ...(tls ? { tls } : {}) }),
+  ]);
   const r = await t.call('proxmox_cluster');
   await t.close();
   return r;
@@ -33,7 +35,9 @@ describe('TLS to PVE', () => {
 
   it('accepts it with its pinned fingerprint, as PVE shows it (colons) or as bare hex', async () => {
     expect((await cluster({ fingerprint256: CERT_FINGERPRINT })).isError).toBe(false);
-    expect((await cluster({ fingerprint256: CERT_FINGERPRINT.replace(/:/g, '').toLowerCase() })).isError).toBe(false);
+    expect(
+      (await cluster({ fingerprint256: CERT_FINGERPRINT.replace(/:/g, '').toLowerCase() })).isError,
+    ).toBe(false);
   });
 
   it('refuses a wrong fingerprint, naming both, sending nothing', async () => {

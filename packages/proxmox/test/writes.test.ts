@@ -25,7 +25,12 @@ describe('guest power through the write lifecycle', () => {
       { onprogress: (p) => progress.push(p) },
     );
     expect(r.isError, r.text).toBe(false);
-    expect(r.structured.result).toMatchObject({ vmid: 200, action: 'shutdown', status: 'OK', upid: expect.stringMatching(/^UPID:pve2:.*:vzshutdown:200:/) });
+    expect(r.structured.result).toMatchObject({
+      vmid: 200,
+      action: 'shutdown',
+      status: 'OK',
+      upid: expect.stringMatching(/^UPID:pve2:.*:vzshutdown:200:/),
+    });
     expect(fake.guest(200)!.status).toBe('stopped');
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.some((p) => /shutdown of guest 200: task running/.test(p.message))).toBe(true);
@@ -47,7 +52,9 @@ describe('guest power through the write lifecycle', () => {
     const r = await approve(t, 'proxmox_guest_power', { vmid: 102, action: 'start' });
     expect(r.errorCode).toBe('task_failed');
     expect(r.text).toMatch(/start of guest 102 failed: can't lock file/);
-    expect(r.raw._meta['infra-mcp/error'].details.log).toContain("TASK ERROR: can't lock file '/var/lock/qemu-server/lock-102.conf' - got timeout");
+    expect(r.raw._meta['infra-mcp/error'].details.log).toContain(
+      "TASK ERROR: can't lock file '/var/lock/qemu-server/lock-102.conf' - got timeout",
+    );
     expect(fake.guest(102)!.status).toBe('stopped');
     await t.close();
   });
@@ -58,7 +65,13 @@ describe('guest power through the write lifecycle', () => {
     const r = await approve(t, 'proxmox_guest_stop', { vmid: 100 });
     expect(r.isError).toBe(false);
     const op = r.structured.operation;
-    expect(op).toMatchObject({ status: 'running', poll: { tool: 'proxmox_tasks', arguments: { upid: expect.stringMatching(/^UPID:pve1:.*:qmstop:100:/) } } });
+    expect(op).toMatchObject({
+      status: 'running',
+      poll: {
+        tool: 'proxmox_tasks',
+        arguments: { upid: expect.stringMatching(/^UPID:pve1:.*:qmstop:100:/) },
+      },
+    });
     expect(r.text).toMatch(/proxmox_tasks/);
     const later = await t.call('proxmox_tasks', op.poll.arguments);
     expect(later.structured.task.status).toBe('running');
@@ -95,7 +108,11 @@ describe('a connection dropped during a POST', () => {
     const t = await connectTo(fake);
     const dry = await t.call('proxmox_snapshot_create', { vmid: 100, name: 'pre' });
     fake.drop = { method: 'POST', path: /snapshot$/, before: true };
-    const r = await t.call('proxmox_snapshot_create', { vmid: 100, name: 'pre', approval: dry.structured.approval });
+    const r = await t.call('proxmox_snapshot_create', {
+      vmid: 100,
+      name: 'pre',
+      approval: dry.structured.approval,
+    });
     expect(r.errorCode).toBe('outcome_unknown');
     expect(fake.count('POST', /snapshot$/)).toBe(1);
     expect(fake.tasks.size).toBe(0);
@@ -115,15 +132,27 @@ describe('a connection dropped during a POST', () => {
 describe('snapshots', () => {
   it('create, list, rollback (destructive), delete', async () => {
     const t = await connectTo(fake);
-    expect((await approve(t, 'proxmox_snapshot_create', { vmid: 200, name: 'pre_upgrade', description: 'before apt' })).isError).toBe(false);
+    expect(
+      (
+        await approve(t, 'proxmox_snapshot_create', {
+          vmid: 200,
+          name: 'pre_upgrade',
+          description: 'before apt',
+        })
+      ).isError,
+    ).toBe(false);
     const list = await t.call('proxmox_snapshots', { vmid: 200 });
     expect(list.structured.snapshots).toMatchObject([{ name: 'pre_upgrade', description: 'before apt' }]);
     const tools = await t.listTools();
     expect(tools.find((x) => x.name === 'proxmox_snapshot_rollback').annotations.destructiveHint).toBe(true);
     const dup = await t.call('proxmox_snapshot_create', { vmid: 200, name: 'pre_upgrade' });
     expect(dup.errorCode).toBe('exists');
-    expect((await approve(t, 'proxmox_snapshot_rollback', { vmid: 200, name: 'pre_upgrade' })).isError).toBe(false);
-    expect((await approve(t, 'proxmox_snapshot_delete', { vmid: 200, name: 'pre_upgrade' })).isError).toBe(false);
+    expect((await approve(t, 'proxmox_snapshot_rollback', { vmid: 200, name: 'pre_upgrade' })).isError).toBe(
+      false,
+    );
+    expect((await approve(t, 'proxmox_snapshot_delete', { vmid: 200, name: 'pre_upgrade' })).isError).toBe(
+      false,
+    );
     expect(fake.guest(200)!.snapshots).toEqual([]);
     const gone = await t.call('proxmox_snapshot_delete', { vmid: 200, name: 'pre_upgrade' });
     expect(gone.errorCode).toBe('not_found');
@@ -134,7 +163,9 @@ describe('snapshots', () => {
 describe('exec through the guest agent', () => {
   it('is off unless enabled: not offered at all', async () => {
     const t = await connectTo(fake);
-    await expect(t.call('proxmox_exec', { vmid: 100, argv: ['uptime'] })).rejects.toThrow(/Unknown tool: proxmox_exec/);
+    await expect(t.call('proxmox_exec', { vmid: 100, argv: ['uptime'] })).rejects.toThrow(
+      /Unknown tool: proxmox_exec/,
+    );
     expect(fake.count('POST', /agent/)).toBe(0);
     await t.close();
   });

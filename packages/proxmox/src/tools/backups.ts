@@ -32,7 +32,11 @@ export const backupsTool = tool({
     const seen = new Set<string>();
     const all: Backup[] = [];
     for (const n of nodes) {
-      const stores = await ctx.client.get<any[]>(`/nodes/${encodeURIComponent(n)}/storage`, { content: 'backup' }, { signal: ctx.signal });
+      const stores = await ctx.client.get<any[]>(
+        `/nodes/${encodeURIComponent(n)}/storage`,
+        { content: 'backup' },
+        { signal: ctx.signal },
+      );
       for (const s of stores) {
         // shared storage shows the same backups from every node: read it once
         const key = s.shared ? String(s.storage) : `${n}/${s.storage}`;
@@ -65,7 +69,10 @@ export const backupsTool = tool({
       what: 'backups',
       narrow: 'vmid or node',
       data: (page) => ({ total: all.length, backups: page.items }),
-      text: (page, range) => [`${all.length} backups${range} (time vmid size volid)`, ...page.items.map(line)],
+      text: (page, range) => [
+        `${all.length} backups${range} (time vmid size volid)`,
+        ...page.items.map(line),
+      ],
     });
   },
 });

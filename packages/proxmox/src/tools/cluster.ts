@@ -18,7 +18,11 @@ export const clusterTool = tool({
     const cluster = rows.find((r) => r.type === 'cluster');
     const nodes = rows
       .filter((r) => r.type === 'node')
-      .map((r) => ({ name: String(r.name), online: r.online === 1 || r.online === true, ...(r.ip ? { ip: r.ip } : {}) }))
+      .map((r) => ({
+        name: String(r.name),
+        online: r.online === 1 || r.online === true,
+        ...(r.ip ? { ip: r.ip } : {}),
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
     const up = nodes.filter((n) => n.online).length;
     const data = {
@@ -29,6 +33,9 @@ export const clusterTool = tool({
       ? `cluster ${cluster.name}: ${cluster.quorate ? 'quorate' : 'NOT quorate'}, ${up}/${nodes.length} nodes online`
       : `single node (no cluster): ${up}/${nodes.length} online`;
     const down = nodes.filter((n) => !n.online).map((n) => n.name);
-    return { data, text: [head, down.length ? `offline: ${down.join(', ')}` : ''].filter(Boolean).join('\n') };
+    return {
+      data,
+      text: [head, down.length ? `offline: ${down.join(', ')}` : ''].filter(Boolean).join('\n'),
+    };
   },
 });

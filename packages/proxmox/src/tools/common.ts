@@ -40,7 +40,10 @@ export function checkGuestAllowed(ctx: Ctx, g: { vmid: number; node: string; poo
 }
 
 export function checkNodeAllowed(ctx: Ctx, node: string): void {
-  checkAllowed(ctx.config.allow, 'node', node, { where: where(ctx), configKey: 'plugins.proxmox.allow.node' });
+  checkAllowed(ctx.config.allow, 'node', node, {
+    where: where(ctx),
+    configKey: 'plugins.proxmox.allow.node',
+  });
 }
 
 /** Whether a guest passes the allow-lists (for filtering lists instead of refusing). */
@@ -66,7 +69,11 @@ export async function findGuest(ctx: Ctx, vmid: number): Promise<Guest> {
   const rows = await ctx.client.get<any[]>('/cluster/resources', { type: 'vm' }, { signal: ctx.signal });
   const r = rows.find((x) => Number(x.vmid) === vmid && (x.type === 'qemu' || x.type === 'lxc'));
   if (!r)
-    throw new ToolError('not_found', `no guest ${vmid} on ${where(ctx)}`, 'proxmox_guests lists the guests and their ids');
+    throw new ToolError(
+      'not_found',
+      `no guest ${vmid} on ${where(ctx)}`,
+      'proxmox_guests lists the guests and their ids',
+    );
   const g = { ...r, vmid } as Guest;
   checkGuestAllowed(ctx, g);
   if (g.status === 'unknown')
@@ -84,7 +91,12 @@ export const guestPath = (g: { node: string; type: string; vmid: number }) =>
 /** Node of a UPID (`UPID:node:pid:pstart:starttime:type:id:user:`). */
 export function upidNode(upid: string): string {
   const m = /^UPID:([^:]+):/.exec(upid);
-  if (!m) throw new ToolError('bad_argument', `"${upid}" is not a UPID`, 'a UPID looks like UPID:pve1:0000ABCD:...:qmstop:100:root@pam:');
+  if (!m)
+    throw new ToolError(
+      'bad_argument',
+      `"${upid}" is not a UPID`,
+      'a UPID looks like UPID:pve1:0000ABCD:...:qmstop:100:root@pam:',
+    );
   return m[1]!;
 }
 

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { type Ctx, findGuest, guestPath, tool, vmidArg } from './common.js';
 import { waitTask } from './wait-task.js';
 
-const result = z.object({ vmid: z.number(), action: z.string(), upid: z.string(), status: z.string(), seconds: z.number() });
+const result = z.object({
+  vmid: z.number(),
+  action: z.string(),
+  upid: z.string(),
+  status: z.string(),
+  seconds: z.number(),
+});
 
 /** Which current states an action makes sense from. */
 const FROM: Record<string, string[]> = {
@@ -38,7 +44,13 @@ async function planPower(ctx: Ctx, vmid: number, action: string, timeout?: numbe
   const params = action === 'shutdown' && timeout ? { timeout } : {};
   return {
     change: { vmid, node: g.node, type: g.type, action, from: state, request: `POST ${path}`, params },
-    preview: { guest: `${g.type === 'qemu' ? 'VM' : 'CT'} ${vmid} ${g.name ?? ''}`.trim(), node: g.node, state, request: `POST /api2/json${path}`, params },
+    preview: {
+      guest: `${g.type === 'qemu' ? 'VM' : 'CT'} ${vmid} ${g.name ?? ''}`.trim(),
+      node: g.node,
+      state,
+      request: `POST /api2/json${path}`,
+      params,
+    },
     summary: `${action} ${g.type === 'qemu' ? 'VM' : 'CT'} ${vmid} (${g.name ?? '-'}) on ${g.node}, now ${state}`,
   };
 }
@@ -73,7 +85,8 @@ export const guestPowerTool = tool({
 export const guestStopTool = tool({
   name: 'guest_stop',
   title: 'Stop a guest at once',
-  description: 'Hard stop (power off) of a VM or container; waits for its task. Protected guests are refused.',
+  description:
+    'Hard stop (power off) of a VM or container; waits for its task. Protected guests are refused.',
   input: z.object({ vmid: vmidArg }),
   output: result,
   effect: 'destructive',

@@ -44,7 +44,7 @@ export const guestTool = tool({
       vmid,
       node: g.node,
       type: g.type,
-      ...(st.name ?? g.name ? { name: String(st.name ?? g.name) } : {}),
+      ...((st.name ?? g.name) ? { name: String(st.name ?? g.name) } : {}),
       status: String(st.status),
       ...(st.qmpstatus ? { qmpstatus: String(st.qmpstatus) } : {}),
       uptime: st.uptime,

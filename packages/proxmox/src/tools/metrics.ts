@@ -1,9 +1,15 @@
-import { table, ToolError } from '@infra-mcp/core';
+import { ToolError, table } from '@infra-mcp/core';
 import { z } from 'zod';
 import { checkNodeAllowed, findGuest, guestPath, tool } from './common.js';
 
 const FIELDS = ['cpu', 'mem', 'maxmem', 'loadavg', 'netin', 'netout', 'diskread', 'diskwrite', 'iowait'];
-const stat = z.object({ min: z.number(), avg: z.number(), max: z.number(), last: z.number(), points: z.number() });
+const stat = z.object({
+  min: z.number(),
+  avg: z.number(),
+  max: z.number(),
+  last: z.number(),
+  points: z.number(),
+});
 
 export const metricsTool = tool({
   name: 'metrics',

@@ -41,7 +41,11 @@ export const nodesTool = tool({
       }))
       .sort((a, b) => a.node.localeCompare(b.node));
     if (only && nodes[0]?.status === 'online') {
-      const st = await ctx.client.get<any>(`/nodes/${encodeURIComponent(only)}/status`, {}, { signal: ctx.signal });
+      const st = await ctx.client.get<any>(
+        `/nodes/${encodeURIComponent(only)}/status`,
+        {},
+        { signal: ctx.signal },
+      );
       if (st?.pveversion) nodes[0].version = String(st.pveversion);
     }
     const text = table(

@@ -1,10 +1,19 @@
-import { table, ToolError } from '@infra-mcp/core';
+import { ToolError, table } from '@infra-mcp/core';
 import { z } from 'zod';
 import { type Ctx, findGuest, guestPath, tool, vmidArg } from './common.js';
 import { waitTask } from './wait-task.js';
 
-const snapname = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{1,39}$/).describe('Snapshot name (letter first; letters, digits, _ -)');
-const snap = z.object({ name: z.string(), description: z.string().optional(), snaptime: z.number().optional(), parent: z.string().optional(), vmstate: z.boolean().optional() });
+const snapname = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{1,39}$/)
+  .describe('Snapshot name (letter first; letters, digits, _ -)');
+const snap = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  snaptime: z.number().optional(),
+  parent: z.string().optional(),
+  vmstate: z.boolean().optional(),
+});
 
 async function snapshotsOf(ctx: Ctx, vmid: number) {
   const g = await findGuest(ctx, vmid);
@@ -33,13 +42,27 @@ export const snapshotsTool = tool({
     const { snaps } = await snapshotsOf(ctx, vmid);
     snaps.sort((a, b) => (a.snaptime ?? 0) - (b.snaptime ?? 0));
     const text = snaps.length
-      ? table(['name', 'time', 'parent', 'description'], snaps.map((s) => [s.name, s.snaptime ? new Date(s.snaptime * 1000).toISOString().slice(0, 16) : '-', s.parent ?? '-', s.description ?? '']))
+      ? table(
+          ['name', 'time', 'parent', 'description'],
+          snaps.map((s) => [
+            s.name,
+            s.snaptime ? new Date(s.snaptime * 1000).toISOString().slice(0, 16) : '-',
+            s.parent ?? '-',
+            s.description ?? '',
+          ]),
+        )
       : `guest ${vmid} has no snapshots`;
     return { data: { vmid, snapshots: snaps }, text };
   },
 });
 
-const result = z.object({ vmid: z.number(), snapshot: z.string(), action: z.string(), upid: z.string(), seconds: z.number() });
+const result = z.object({
+  vmid: z.number(),
+  snapshot: z.string(),
+  action: z.string(),
+  upid: z.string(),
+  seconds: z.number(),
+});
 
 function snapshotTool(action: 'create' | 'rollback' | 'delete') {
   return tool({
@@ -54,7 +77,9 @@ function snapshotTool(action: 'create' | 'rollback' | 'delete') {
     input: z.object({
       vmid: vmidArg,
       name: snapname,
-      ...(action === 'create' ? { description: z.string().max(500).optional().describe('Snapshot description') } : {}),
+      ...(action === 'create'
+        ? { description: z.string().max(500).optional().describe('Snapshot description') }
+        : {}),
     }),
     output: result,
     effect: action === 'create' ? 'write' : 'destructive',
@@ -64,13 +89,28 @@ function snapshotTool(action: 'create' | 'rollback' | 'delete') {
       const { g, snaps } = await snapshotsOf(ctx, args.vmid);
       const exists = snaps.some((s) => s.name === args.name);
       if (action === 'create' && exists)
-        throw new ToolError('exists', `guest ${args.vmid} already has a snapshot "${args.name}"`, 'pick another name (proxmox_snapshots lists them)');
+        throw new ToolError(
+          'exists',
+          `guest ${args.vmid} already has a snapshot "${args.name}"`,
+          'pick another name (proxmox_snapshots lists them)',
+        );
       if (action !== 'create' && !exists)
-        throw new ToolError('not_found', `guest ${args.vmid} has no snapshot "${args.name}"`, 'proxmox_snapshots lists them');
+        throw new ToolError(
+          'not_found',
+          `guest ${args.vmid} has no snapshot "${args.name}"`,
+          'proxmox_snapshots lists them',
+        );
       const base = `${guestPath(g)}/snapshot`;
       const request =
-        action === 'create' ? `POST ${base}` : action === 'rollback' ? `POST ${base}/${args.name}/rollback` : `DELETE ${base}/${args.name}`;
-      const params = action === 'create' ? { snapname: args.name, ...(args.description ? { description: args.description } : {}) } : {};
+        action === 'create'
+          ? `POST ${base}`
+          : action === 'rollback'
+            ? `POST ${base}/${args.name}/rollback`
+            : `DELETE ${base}/${args.name}`;
+      const params =
+        action === 'create'
+          ? { snapname: args.name, ...(args.description ? { description: args.description } : {}) }
+          : {};
       return {
         change: { vmid: args.vmid, node: g.node, type: g.type, action, snapshot: args.name, request, params },
         preview: { request: request.replace(' ', ' /api2/json'), params },

@@ -26,7 +26,9 @@ export const storageTool = tool({
     const nodes = node ? [node] : await onlineNodes(ctx);
     const lists = await Promise.all(
       nodes.map(async (n) =>
-        (await ctx.client.get<any[]>(`/nodes/${encodeURIComponent(n)}/storage`, {}, { signal: ctx.signal })).map(
+        (
+          await ctx.client.get<any[]>(`/nodes/${encodeURIComponent(n)}/storage`, {}, { signal: ctx.signal })
+        ).map(
           (s): z.infer<typeof store> => ({
             node: n,
             storage: String(s.storage),
@@ -48,7 +50,9 @@ export const storageTool = tool({
         s.storage,
         s.type,
         s.content,
-        s.total ? `${humanBytes(s.used ?? 0)}/${humanBytes(s.total)} ${Math.round(((s.used ?? 0) / s.total) * 100)}%` : '-',
+        s.total
+          ? `${humanBytes(s.used ?? 0)}/${humanBytes(s.total)} ${Math.round(((s.used ?? 0) / s.total) * 100)}%`
+          : '-',
         `${s.active ? 'active' : 'INACTIVE'}${s.shared ? ' shared' : ''}`,
       ]),
     );

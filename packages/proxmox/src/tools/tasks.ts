@@ -54,14 +54,22 @@ export const tasksTool = tool({
         status: st.status === 'running' ? 'running' : String(st.exitstatus ?? st.status),
       };
       const lines = log.map((l) => String(l.t)).slice(-args.lines);
-      const text = [`task ${t.type} ${t.id ?? ''} on ${node}: ${t.status} (started ${iso(t.starttime)})`, ...lines];
-      return { data: { task: t, log: lines }, text: tailBytes(text.join('\n'), Math.max(256, ctx.budget / 2)) };
+      const text = [
+        `task ${t.type} ${t.id ?? ''} on ${node}: ${t.status} (started ${iso(t.starttime)})`,
+        ...lines,
+      ];
+      return {
+        data: { task: t, log: lines },
+        text: tailBytes(text.join('\n'), Math.max(256, ctx.budget / 2)),
+      };
     }
     if (args.node) checkNodeAllowed(ctx, args.node);
     const nodes = args.node ? [args.node] : await onlineNodes(ctx);
     const params = { limit: args.limit, vmid: args.vmid, errors: args.errors ? 1 : undefined };
     const lists = await Promise.all(
-      nodes.map((n) => ctx.client.get<any[]>(`/nodes/${encodeURIComponent(n)}/tasks`, params, { signal: ctx.signal })),
+      nodes.map((n) =>
+        ctx.client.get<any[]>(`/nodes/${encodeURIComponent(n)}/tasks`, params, { signal: ctx.signal }),
+      ),
     );
     const tasks = lists
       .flat()
