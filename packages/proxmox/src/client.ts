@@ -28,6 +28,11 @@ type Params = Record<string, string | number | boolean | string[] | undefined>;
 /** Tickets live two hours on PVE; renew a little before. */
 const TICKET_TTL_MS = 100 * 60_000;
 
+/** Errors raised before a byte of the request left: no doubt about the outcome. */
+const NEVER_SENT = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)$/;
+/** Certificate verification failures: the handshake failed, nothing was sent. */
+const TLS_FAILURE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/;
+
 const idempotent = (method: string) => method === 'GET' || method === 'HEAD';
 
 /**
@@ -120,15 +125,16 @@ export class PveClient {
     const where = `${method} ${path}`;
     if (state.networkError) {
       const why = state.networkError.message;
-      if ((state.networkError as any).code === 'tls_error') return state.networkError as ToolError;
-      if (!idempotent(method) && state.sent > 0)
+      const code = String((state.networkError as { code?: unknown }).code ?? '');
+      if (code === 'tls_error') return state.networkError as ToolError;
+      if (!idempotent(method) && state.sent > 0 && !NEVER_SENT.test(code) && !TLS_FAILURE.test(code))
         return new ToolError(
           'outcome_unknown',
           `the connection to ${this.label} failed during ${where} (${why}): the request may or may not have been carried out; it was not retried`,
           `do not repeat it blindly: look for its task in the node's recent tasks (proxmox_tasks with node) and at the guest's state (proxmox_guest), then decide`,
           { request: where, error: why },
         );
-      if (/certificate|self.signed|CERT|SSL|TLS/i.test(why))
+      if (TLS_FAILURE.test(code) || /certificate|self.signed/i.test(why))
         return new ToolError(
           'tls_error',
           `TLS verification failed for ${this.label}: ${why}`,

@@ -1,6 +1,6 @@
 import { connect } from '@infra-mcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { proxmox } from '../src/index.js';
+import { configSchema, PveClient, proxmox } from '../src/index.js';
 import { CERT_FILE, CERT_FINGERPRINT, type FakePve, TOKEN_ID, TOKEN_SECRET } from './fake-pve.js';
 import { startFake } from './helpers.js';
 
@@ -48,5 +48,24 @@ describe('TLS to PVE', () => {
     expect(r.text).toMatch(/pin mismatch/);
     expect(r.text).toContain(CERT_FINGERPRINT);
     expect(fake.requests.length).toBe(before);
+  });
+});
+
+describe('a POST that fails before anything was sent is not an unknown outcome', () => {
+  const client = (url: string) =>
+    new PveClient(configSchema.parse({ url, tokenId: TOKEN_ID, tokenSecret: TOKEN_SECRET }), 'lab');
+
+  it('refused certificate: tls_error, no request reached the server', async () => {
+    const before = fake.requests.length;
+    const c = client(fake.url);
+    await expect(c.post('/nodes/pve1/qemu/100/status/stop')).rejects.toMatchObject({ code: 'tls_error' });
+    c.close();
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it('connection refused: unreachable', async () => {
+    const c = client('https://127.0.0.1:1');
+    await expect(c.post('/nodes/pve1/qemu/100/status/stop')).rejects.toMatchObject({ code: 'unreachable' });
+    c.close();
   });
 });
