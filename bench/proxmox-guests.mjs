@@ -94,10 +94,24 @@ for (const maxBytes of [undefined, 65536]) {
     ms: Math.round(ms),
   });
 }
-const tools = (await t.listTools()).filter((x) => x.name.startsWith('proxmox_'));
-const listBytes = bytes(JSON.stringify(tools));
-report.toolsList = { tools: tools.length, bytes: listBytes, perTool: Math.round(listBytes / tools.length) };
+const listed = async (c) => {
+  const tools = (await c.listTools()).filter((x) => x.name.startsWith('proxmox_'));
+  const b = bytes(JSON.stringify(tools));
+  const noOut = bytes(JSON.stringify(tools.map(({ outputSchema, ...rest }) => rest)));
+  return {
+    tools: tools.length,
+    bytes: b,
+    perTool: Math.round(b / tools.length),
+    perToolWithoutOutputSchemas: Math.round(noOut / tools.length),
+  };
+};
+report.toolsList = { all: await listed(t) };
 await t.close();
+const d = await connect([
+  proxmox({ url: fake.url, tokenId: TOKEN_ID, tokenSecret: TOKEN_SECRET, tls: { caFile: CERT_FILE } }),
+]);
+report.toolsList.default = await listed(d);
+await d.close();
 await fake.close();
 console.log(JSON.stringify(report, null, 2));
 const ok = report.runs.every((r) => r.everyPageWithinBudget && r.everyGuestOnce && r.textBytesPerGuest <= 50);
