@@ -137,3 +137,11 @@ describe('guests: 500 guests over 3 nodes', () => {
     await big.close();
   });
 });
+
+describe('prompts', () => {
+  it('diagnose_guest names the tools in order for the guest', async () => {
+    const p = await t.client.getPrompt({ name: 'proxmox_diagnose_guest', arguments: { vmid: '102' } });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    expect(text).toMatch(/proxmox_guest \{ vmid: 102 \}.*proxmox_tasks.*proxmox_nodes/s);
+  });
+});

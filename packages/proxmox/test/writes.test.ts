@@ -78,6 +78,16 @@ describe('guest power through the write lifecycle', () => {
     await t.close();
   });
 
+  it('an approval is refused when the guest changed since the dry run (stale plan), nothing sent', async () => {
+    const t = await connectTo(fake);
+    const dry = await t.call('proxmox_guest_stop', { vmid: 100 });
+    fake.guest(100)!.status = 'paused'; // someone else paused it meanwhile
+    const r = await t.call('proxmox_guest_stop', { vmid: 100, approval: dry.structured.approval });
+    expect(r.errorCode).toBe('stale_plan');
+    expect(fake.count('POST', /status\/stop$/)).toBe(0);
+    await t.close();
+  });
+
   it('a wrong state is refused with the state named', async () => {
     const t = await connectTo(fake);
     const r = await t.call('proxmox_guest_power', { vmid: 102, action: 'reboot' });
