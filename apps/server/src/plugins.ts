@@ -23,6 +23,25 @@ export const catalog: CatalogEntry[] = [
     configureHint: 'set PROMETHEUS_URL=http://127.0.0.1:9090, or plugins.prometheus.url in infra-mcp.yaml',
     load: async () => (await import('@infra-mcp/prometheus')).prometheus,
   },
+  {
+    id: 'proxmox',
+    package: '@infra-mcp/proxmox',
+    envPrefix: 'PROXMOX_',
+    configureHint:
+      'npm install @infra-mcp/proxmox (GPL-3.0, not bundled), then set PROXMOX_URL=https://pve:8006 with PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET, or plugins.proxmox in infra-mcp.yaml',
+    // Not bundled: @infra-mcp/proxmox and proxmox-api are GPL-3.0 and the app is Apache-2.0, so the
+    // plugin is an optional peer the user installs; it loads from node_modules at first use.
+    load: async () => {
+      try {
+        return (await import('@infra-mcp/proxmox')).proxmox;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+        throw new ConfigError(
+          'the proxmox plugin is not installed: npm install @infra-mcp/proxmox (GPL-3.0; kept out of the Apache-2.0 bundle)',
+        );
+      }
+    },
+  },
 ];
 
 export interface Selection {

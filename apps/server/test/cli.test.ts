@@ -282,15 +282,15 @@ describe('--help and --plugins name only the plugins this build has', () => {
   it('--help lists the bundled plugins and advertises no others', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('plugins in this build: prometheus');
+    expect(r.stdout).toContain('plugins in this build: prometheus, proxmox');
     expect(r.stdout).toContain('--allowed-hosts');
-    expect(r.stdout).not.toMatch(/kubernetes|proxmox|infra-ops/i);
+    expect(r.stdout).not.toMatch(/kubernetes|infra-ops/i);
   });
 
   it('--plugins kubernetes says which plugins are available', async () => {
     const r = await run(['tools', '--plugins', 'kubernetes']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--plugins: unknown plugin "kubernetes"; available: prometheus');
+    expect(r.stderr).toContain('--plugins: unknown plugin "kubernetes"; available: prometheus, proxmox');
   });
 });
 

@@ -30,6 +30,11 @@ const GENERIC = ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-prote
  */
 const PLACEHOLDER_ENV: Record<string, Record<string, string>> = {
   prometheus: { PROMETHEUS_URL: 'http://127.0.0.1:9' },
+  proxmox: {
+    PROXMOX_URL: 'https://127.0.0.1:9',
+    PROXMOX_TOKEN_ID: 'conformance@pve!mcp',
+    PROXMOX_TOKEN_SECRET: '00000000-0000-0000-0000-000000000000',
+  },
 };
 
 const here = dirname(fileURLToPath(import.meta.url));
