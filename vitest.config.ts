@@ -10,6 +10,8 @@ export default defineConfig({
       { find: /^@infra-mcp\/core$/, replacement: src('core') },
       { find: /^@infra-mcp\/core\/client$/, replacement: src('core').replace('index.ts', 'client.ts') },
       { find: /^@infra-mcp\/testing$/, replacement: src('testing') },
+      { find: /^@infra-mcp\/testing\/kube$/, replacement: src('testing').replace('index.ts', 'kube.ts') },
+      { find: /^@infra-mcp\/k8s$/, replacement: src('k8s') },
       { find: /^@infra-mcp\/prometheus$/, replacement: src('prometheus') },
     ],
   },
