@@ -91,7 +91,7 @@ export const RESOURCES: KubeResource[] = [
     namespaced: true,
   },
   { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', namespaced: true, sub: ['status'] },
-  // the same kind in a second group: "Event" is ambiguous, as in a real cluster
+  // the same kind in a second group (the core "Event" still wins for a bare name, as in kubectl)
   {
     group: 'events.k8s.io',
     version: 'v1',
