@@ -100,7 +100,13 @@ export class KubeClient {
     const headers: Record<string, string> = {
       ...(this.base.headers as Record<string, string>),
       accept: init.accept ?? 'application/json',
-      ...(body !== undefined ? { 'content-type': init.contentType ?? 'application/json' } : {}),
+      // an explicit length: node sends a DELETE body neither chunked nor with a length otherwise
+      ...(body !== undefined
+        ? {
+            'content-type': init.contentType ?? 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+          }
+        : {}),
     };
     const signal = init.signal
       ? AbortSignal.any([init.signal, AbortSignal.timeout(this.timeoutMs)])
