@@ -1,18 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { matchesAny } from '@infra-mcp/core';
+import { matchesAny, toInstanceName } from '@infra-mcp/core';
 import { parse } from 'yaml';
 import { kubeconfigPath } from './client.js';
 import type { K8sConfig } from './config.js';
-
-/** `[a-z0-9_-]` instance name of a context name. */
-export function toInstanceName(context: string): string {
-  return (
-    context
-      .toLowerCase()
-      .replace(/[^a-z0-9_-]+/g, '-')
-      .replace(/^-+|-+$/g, '') || 'default'
-  );
-}
 
 /** Every kubeconfig context becomes an instance (read-only where `readOnlyContexts` matches). */
 export function instancesFrom(config: K8sConfig) {

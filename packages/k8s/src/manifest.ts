@@ -49,6 +49,37 @@ function isObj(v: unknown): v is Obj {
 
 const CREDENTIAL = /pass(word|wd)?|secret|token|api_?key|credential|private_?key/i;
 
+/** Secret values inside an object (Secret data/stringData, credential-like env values), to hand to ctx.secret. */
+export function secretValues(o: Obj): string[] {
+  const out: string[] = [];
+  if (o.kind === 'Secret')
+    for (const key of ['data', 'stringData'])
+      if (isObj(o[key]))
+        for (const v of Object.values(o[key])) {
+          out.push(String(v));
+          // data values are base64: the decoded value is as secret
+          if (key === 'data') out.push(Buffer.from(String(v), 'base64').toString('utf8'));
+        }
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (isObj(v))
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'env' && Array.isArray(x))
+          for (const e of x)
+            if (
+              isObj(e) &&
+              typeof e.name === 'string' &&
+              CREDENTIAL.test(e.name) &&
+              typeof e.value === 'string'
+            )
+              out.push(e.value);
+        walk(x);
+      }
+  };
+  walk(o);
+  return out;
+}
+
 /**
  * A copy safe to diff and show: Secret `data`/`stringData` values and literal env values with
  * credential-like names become `(hidden sha256:<8 hex>)`, so a diff says "changed" without the value.

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Obj } from '../client.js';
 import { type Ctx, namespaceOf, slim, tool } from '../common.js';
 import { type ApiResource, resolveKind, resourcePath } from '../discovery.js';
-import { type Change, diffObjects, maskSecrets, parseManifest, short } from '../manifest.js';
+import { type Change, diffObjects, maskSecrets, parseManifest, secretValues, short } from '../manifest.js';
 
 const MANAGER = 'infra-mcp';
 
@@ -61,6 +61,8 @@ export const applyTool = tool({
   toolset: 'write',
   plan: async (args, ctx) => {
     const docs = parseManifest(args.manifest);
+    // values the manifest carries are scrubbed from this call's answer, errors and audit record
+    for (const doc of docs) for (const v of secretValues(doc)) ctx.secret(v);
     const planned: Planned[] = [];
     for (const [i, doc] of docs.entries()) {
       const r = await resolveKind(ctx.client, doc.kind, doc.apiVersion, ctx.signal).catch((err) => {
