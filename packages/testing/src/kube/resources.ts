@@ -133,6 +133,8 @@ export const RESOURCES: KubeResource[] = [
     namespaced: true,
     shortNames: ['wd'],
   },
+  // a second CRD group with the same kind: "Widget" is ambiguous without an apiVersion
+  { group: 'other.example.org', version: 'v1', kind: 'Widget', plural: 'widgets', namespaced: true },
 ];
 
 export function apiVersionOf(r: KubeResource): string {
