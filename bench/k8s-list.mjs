@@ -181,7 +181,7 @@ do {
   const size = Buffer.byteLength(JSON.stringify(r.structured)) + Buffer.byteLength(r.text);
   bytes += size;
   maxPage = Math.max(maxPage, size);
-  pods += r.structured.rows.length;
+  pods += r.structured.shown;
   pages++;
   cursor = r.structured.nextCursor;
 } while (cursor && pages < 1000);

@@ -33,13 +33,19 @@ describe('k8s read tools against the fake API server', () => {
   it('list: the same pods, statuses and readiness as kubectl get pods', async () => {
     const r = await c.t.call('k8s_list', { kind: 'pods' });
     expect(r.isError).toBe(false);
-    const ours = r.structured.rows.map((row: string[]) => row.slice(0, 3).join(' '));
+    // the table's rows are in the text: a title line, the header, then one line per pod
+    const ours = r.text
+      .split('\n')
+      .slice(2)
+      .map((l) => l.split(' ').slice(0, 3).join(' '));
     const theirs = (await kubectl('get', 'pods', '-n', 'shop', '--no-headers'))
       .trim()
       .split('\n')
       .map((l) => l.split(/\s+/).slice(0, 3).join(' '));
     expect(ours).toEqual(theirs);
     expect(r.structured.columns).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    expect(r.structured.shown).toBe(3);
+    expect(r.structured.rows).toBeUndefined();
   });
 
   it('list with a label selector matches kubectl -l; names output', async () => {
@@ -49,12 +55,13 @@ describe('k8s read tools against the fake API server', () => {
   });
 
   it('list pages with the API continue token through the cursor', async () => {
-    const first = await c.t.call('k8s_list', { kind: 'pods', limit: 2 });
+    const first = await c.t.call('k8s_list', { kind: 'pods', limit: 2, output: 'names' });
     expect(first.structured.rows).toHaveLength(2);
     expect(first.structured.nextCursor).toBeTruthy();
     const second = await c.t.call('k8s_list', {
       kind: 'pods',
       limit: 2,
+      output: 'names',
       cursor: first.structured.nextCursor,
     });
     expect(second.structured.rows.map((r: string[]) => r[0])).toEqual(['web-7d4-b']);

@@ -11,7 +11,7 @@ export const listTool = tool({
   name: 'list',
   title: 'List objects',
   description:
-    'List objects of any kind as a compact table (default), names, or chosen fields; label/field selectors; pages by cursor.',
+    'List objects of any kind as a compact text table (default), or names / chosen fields as structured rows; label/field selectors; pages by cursor.',
   input: listInput({
     kind: kindArg,
     apiVersion: apiVersionArg,
@@ -26,7 +26,11 @@ export const listTool = tool({
   output: listOutput({
     kind: z.string(),
     columns: z.array(z.string()),
-    rows: z.array(z.array(z.unknown())),
+    rows: z
+      .array(z.array(z.unknown()))
+      .optional()
+      .describe('names and fields output; the table output has its rows in the text only (one copy)'),
+    shown: z.number().describe('Rows on this page'),
   }),
   effect: 'read',
   toolset: 'read',
@@ -92,7 +96,13 @@ export const listTool = tool({
       narrow: 'namespace, labelSelector or fieldSelector',
       next: res.metadata?.continue || undefined,
       remaining: res.metadata?.remainingItemCount,
-      data: (page) => ({ kind: r.kind, columns, rows: page.items }),
+      // the table is read as text: its rows are not repeated in the structured answer
+      data: (page) => ({
+        kind: r.kind,
+        columns,
+        shown: page.items.length,
+        ...(table ? {} : { rows: page.items }),
+      }),
       text: (page, range) => [
         `${r.plural}${ns ? ` in ${ns}` : ''}${range}:`,
         columns.join(' '),
