@@ -14,6 +14,8 @@ import { getTool } from './tools/get.js';
 import { listTool } from './tools/list.js';
 import { logsTool } from './tools/logs.js';
 import { rolloutRestartTool, rolloutStatusTool } from './tools/rollout.js';
+import { rolloutHistoryTool } from './tools/rollout-history.js';
+import { rolloutUndoTool } from './tools/rollout-undo.js';
 import { scaleTool } from './tools/scale.js';
 import { topTool } from './tools/top.js';
 
@@ -67,7 +69,7 @@ export const k8s = definePlugin({
       description: 'Contexts, discovery, list, get, describe, events, logs, top, can_i',
       default: true,
     },
-    write: { description: 'apply, delete, scale, rollout status and restart (dry run first)' },
+    write: { description: 'apply, delete, scale, rollout status, restart, history and undo (dry run first)' },
   },
   redact: { paths: REDACTION_PATHS },
   setup: async (config, ctx) => KubeClient.create(config, ctx),
@@ -93,6 +95,8 @@ export const k8s = definePlugin({
     scaleTool,
     rolloutStatusTool,
     rolloutRestartTool,
+    rolloutHistoryTool,
+    rolloutUndoTool,
   ],
   prompts: [troubleshoot],
 });

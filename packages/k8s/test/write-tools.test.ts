@@ -154,3 +154,66 @@ describe('k8s_delete, k8s_scale, rollout', () => {
     expect(status.structured).toEqual({ done: true, message: 'Deployment web: 4/4 updated, 4/4 ready' });
   });
 });
+
+describe('rollout history and undo', () => {
+  it('lists revisions and rolls back to the previous one after a diff of the pod template', async () => {
+    c = await cluster();
+    const deploy = c.fake.get('apps/v1', 'Deployment', 'web', 'shop')!;
+    const owner = [
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: deploy.metadata.uid, controller: true },
+    ];
+    const template = (image: string) => ({
+      metadata: { labels: { app: 'web', 'pod-template-hash': image.slice(-2) } },
+      spec: { containers: [{ name: 'main', image }] },
+    });
+    c.fake.add(
+      {
+        ...deploy,
+        metadata: { ...deploy.metadata, annotations: { 'deployment.kubernetes.io/revision': '2' } },
+        spec: {
+          ...deploy.spec,
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'main', image: 'nginx:1.27' }] },
+          },
+        },
+      },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name: 'web-old',
+          namespace: 'shop',
+          ownerReferences: owner,
+          annotations: { 'deployment.kubernetes.io/revision': '1' },
+        },
+        spec: { replicas: 0, template: template('nginx:1.26') },
+      },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name: 'web-7d4',
+          namespace: 'shop',
+          ownerReferences: owner,
+          annotations: { 'deployment.kubernetes.io/revision': '2' },
+        },
+        spec: { replicas: 2, template: template('nginx:1.27') },
+      },
+    );
+    const h = await c.t.call('k8s_rollout_history', { name: 'web' });
+    expect(h.structured.revisions.map((r: any) => [r.revision, r.images[0]])).toEqual([
+      [1, 'nginx:1.26'],
+      [2, 'nginx:1.27'],
+    ]);
+    const { dry, done } = await approve('k8s_rollout_undo', { name: 'web' });
+    expect(dry.structured.summary).toBe('roll Deployment shop/web back to revision 1 (nginx:1.26)');
+    expect(dry.text).toContain(
+      'spec.template.spec.containers: [{"name":"main","image":"nginx:1.27"}] -> [{"name":"main","image":"nginx:1.26"}]',
+    );
+    expect(done.isError, done.text).toBe(false);
+    const after = c.fake.get('apps/v1', 'Deployment', 'web', 'shop')!;
+    expect(after.spec.template.spec.containers[0].image).toBe('nginx:1.26');
+    expect(after.spec.template.metadata.labels).toEqual({ app: 'web' });
+  });
+});
