@@ -185,6 +185,15 @@ describe('fake API server over plain HTTP requests', () => {
     expect((await req('/apis/metrics.k8s.io/v1beta1/pods')).status).toBe(404);
   });
 
+  it('refuses protobuf bodies with 415 (helm and client-go send core types as protobuf; not decoded here)', async () => {
+    const r = await req('/api/v1/namespaces/shop/configmaps', {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.kubernetes.protobuf' },
+      body: 'k8s\u0000binary',
+    });
+    expect(r.body).toMatchObject({ code: 415, reason: 'UnsupportedMediaType' });
+  });
+
   it('answers a SelfSubjectAccessReview from the same rules as 403s', async () => {
     const review = (verb: string) =>
       req('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {

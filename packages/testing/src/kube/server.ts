@@ -205,6 +205,12 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     };
     if (!r.review && options.forbid?.(info)) throw forbidden(info);
     const dryRun = q.get('dryRun') === 'All';
+    if (/protobuf|cbor/.test(String(req.headers['content-type'] ?? '')))
+      throw new KubeStatus(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/merge-patch+json`,
+      );
     const body: Obj = raw ? parseBody(raw) : {};
 
     if (r.review) {
