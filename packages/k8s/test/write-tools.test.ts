@@ -141,6 +141,23 @@ describe('k8s_delete, k8s_scale, rollout', () => {
     expect(c.fake.get('v1', 'Pod', 'db-0', 'shop')).toBeDefined();
   });
 
+  it('delete refuses a stale approval (the object changed) and is denied in a read-only context', async () => {
+    c = await cluster({ contexts: ['dev', 'prod'], plugin: { readOnlyContexts: ['prod'] } });
+    const args = { kind: 'ConfigMap', name: 'settings', instance: 'dev' };
+    const dry = await c.t.call('k8s_delete', args);
+    c.fake.add({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'settings', namespace: 'shop' },
+      data: { level: 'x' },
+    });
+    const r = await c.t.call('k8s_delete', { ...args, approval: dry.structured.approval });
+    expect(r.errorCode).toBe('stale_plan');
+    expect(c.fake.get('v1', 'ConfigMap', 'settings', 'shop')).toBeDefined();
+    const ro = await c.t.call('k8s_delete', { ...args, instance: 'prod' });
+    expect(ro.errorCode).toBe('denied_by_policy');
+  });
+
   it('scale through the scale subresource; rollout restart then status done', async () => {
     c = await cluster();
     const { dry, done } = await approve('k8s_scale', { name: 'web', replicas: 4 });
