@@ -147,3 +147,19 @@ describe('k8s top without metrics-server', () => {
     await c.close();
   });
 });
+
+describe('k8s_logs at the deadline', () => {
+  it('answers the lines read so far, marked partial, when a pod log is slow', async () => {
+    const c = await cluster({
+      fake: { latencyMs: (url) => (url.includes('/pods/web-7d4-b/log') ? 3000 : 0) },
+      connect: { timeoutMs: 2000 },
+    });
+    const r = await c.t.call('k8s_logs', { kind: 'Deployment', name: 'web', tail: 2 });
+    expect(r.isError, r.text).toBe(false);
+    expect(r.structured.lines).toEqual(['[web-7d4-a] info request 298', '[web-7d4-a] info request 299']);
+    expect(JSON.stringify(r.raw._meta['infra-mcp/partial'])).toMatch(
+      /the deadline passed before the logs of 1 of 2 pods were read/,
+    );
+    await c.close();
+  });
+});

@@ -64,23 +64,35 @@ export const logsTool = tool({
     let partial: string | undefined;
     for (const pod of pods) {
       if (Date.now() >= ctx.deadline) {
-        partial = `the deadline passed before the logs of ${pods.length - pods.indexOf(pod)} pods were read`;
+        partial = `the deadline passed before the logs of ${pods.length - pods.indexOf(pod)} of ${pods.length} pods were read`;
         break;
       }
-      const text: string = await ctx.client.request(
-        'GET',
-        `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}/log`,
-        {
-          query: {
-            container: args.container,
-            tailLines: args.tail,
-            sinceSeconds: seconds(args.since),
-            previous: args.previous,
+      // each request ends at the soft deadline: what was read by then is answered, marked partial
+      const until = AbortSignal.any([
+        ctx.signal,
+        AbortSignal.timeout(Math.max(1, ctx.deadline - Date.now())),
+      ]);
+      let text: string;
+      try {
+        text = await ctx.client.request(
+          'GET',
+          `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}/log`,
+          {
+            query: {
+              container: args.container,
+              tailLines: args.tail,
+              sinceSeconds: seconds(args.since),
+              previous: args.previous,
+            },
+            text: true,
+            signal: until,
           },
-          text: true,
-          signal: ctx.signal,
-        },
-      );
+        );
+      } catch (err) {
+        if (ctx.signal.aborted || !until.aborted) throw err;
+        partial = `the deadline passed before the logs of ${pods.length - pods.indexOf(pod)} of ${pods.length} pods were read`;
+        break;
+      }
       for (const l of text.split('\n'))
         if (l && (!re || re.test(l))) lines.push(pods.length > 1 ? `[${pod}] ${l}` : l);
     }

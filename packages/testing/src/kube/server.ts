@@ -38,6 +38,8 @@ export interface FakeKubeOptions {
   forbid?: (req: KubeRequestInfo) => boolean;
   /** Controllers settle workload status at once after each write. Default true. */
   controllers?: boolean;
+  /** Milliseconds to wait before answering a request (by its path and query): a slow API server. */
+  latencyMs?: (url: string) => number;
 }
 
 export interface LogLine {
@@ -143,8 +145,13 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         status = e.code;
         body = e.body();
       }
-      res.writeHead(status, { 'content-type': type });
-      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+      const send = () => {
+        res.writeHead(status, { 'content-type': type });
+        res.end(typeof body === 'string' ? body : JSON.stringify(body));
+      };
+      const wait = options.latencyMs?.(req.url ?? '/') ?? 0;
+      if (wait > 0) setTimeout(send, wait);
+      else send();
     });
   };
 
