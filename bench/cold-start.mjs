@@ -5,7 +5,7 @@
 //
 //   pnpm build && node bench/cold-start.mjs [--runs 15]
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,8 +33,23 @@ await build({
 });
 
 // Every plugin the app ships, enabled and configured (backends are contacted lazily, at first use; none here).
+const kubeconfig = join(work, 'kubeconfig.json');
+writeFileSync(
+  kubeconfig,
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': 'dev',
+    clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:9' } }],
+    users: [{ name: 'u', user: { token: 'bench-token' } }],
+    contexts: ['dev', 'prod'].map((name) => ({ name, context: { cluster: 'c', user: 'u' } })),
+  }),
+);
 const pluginEnv = {
   PROMETHEUS_URL: 'http://127.0.0.1:9',
+  // k8s: enabled, two kubeconfig contexts as instances; @kubernetes/client-node must not load at start
+  KUBECONFIG: kubeconfig,
+  K8S_IN_CLUSTER: 'false',
 };
 
 const lines = (...msgs) => `${msgs.map((m) => JSON.stringify(m)).join('\n')}\n`;

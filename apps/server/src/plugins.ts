@@ -42,6 +42,16 @@ export const catalog: CatalogEntry[] = [
       }
     },
   },
+  {
+    id: 'k8s',
+    package: '@infra-mcp/k8s',
+    // K8S_ only: a KUBECONFIG set for other tools does not turn the plugin on (it is read once enabled)
+    envPrefix: 'K8S_',
+    configureHint:
+      'pass --plugins k8s (reads $KUBECONFIG or ~/.kube/config; each context is an instance), or set K8S_CONTEXT, or plugins.k8s in infra-mcp.yaml',
+    // the plugin module is small; @kubernetes/client-node loads at an instance's first call
+    load: async () => (await import('@infra-mcp/k8s')).k8s,
+  },
 ];
 
 export interface Selection {

@@ -1,7 +1,7 @@
 import type { CallContext } from './call-context.js';
 import { type Logger, type LogLevel, levelRank } from './log.js';
 import type { Operation, PollOptions, PollStep, SampleParams, StillRunning, ToolContext } from './plugin.js';
-import { redact } from './redact.js';
+import { addSecret, redact } from './redact.js';
 import type { PluginRuntime } from './runtime.js';
 
 /** Thrown by `ctx.poll` when the deadline passes: the pipeline answers with the "still running" result. */
@@ -69,6 +69,7 @@ export function toolContext(input: ContextInput): ToolContext {
     budget,
     caller: call.caller,
     poll: (check, options) => poll(check, options, { signal, deadline, progress }),
+    secret: (value) => addSecret(runtime.config.secrets, value),
     // what goes to the client is scrubbed like results: the message, and text the model is shown
     ...(elicitInput
       ? {

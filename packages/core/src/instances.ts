@@ -4,6 +4,7 @@ import { ConfigError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Plugin } from './plugin.js';
 import { type PolicyRules, policyRulesSchema } from './policy.js';
+import { addSecret } from './redact.js';
 
 /** One instance a plugin found at start (`instancesFrom`): a kubeconfig context, a cluster in a file. */
 export interface DiscoveredInstance<Input = Record<string, unknown>> {
@@ -56,7 +57,8 @@ export function expandInstances(
   const instances: Record<string, Record<string, unknown>> = {};
   const origin = new Map<string, string>();
   const policyInstances: Record<string, PolicyRules> = { ...resolved.policy.instances };
-  const secrets = [...resolved.secrets];
+  // the live list: it carries the plugin's redaction path rules (a copy would drop them)
+  const secrets = resolved.secrets;
   const strict = (plugin.config as z.ZodObject).strict();
 
   for (const [source, config] of Object.entries(resolved.instances)) {
@@ -114,6 +116,7 @@ export function expandInstances(
       }
       add(d.name, parsed.data as Record<string, unknown>, source);
       collectSecrets(plugin.config, parsed.data, secrets);
+      for (const v of plugin.redact?.values?.(parsed.data as never) ?? []) addSecret(secrets, v);
     }
   }
 
@@ -134,6 +137,6 @@ export function expandInstances(
     policy: Object.keys(policyInstances).length
       ? { ...resolved.policy, instances: policyInstances }
       : resolved.policy,
-    secrets: [...new Set(secrets)],
+    secrets,
   };
 }

@@ -181,6 +181,11 @@ export interface ToolContext<C = unknown, K = unknown> {
   poll<T>(check: () => Promise<PollStep<T>>, options: PollOptions): Promise<T>;
   /** Sends `notifications/progress` when the caller asked for progress; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
+  /**
+   * Add a secret found while running (a Secret value inside a manifest argument): it is scrubbed from
+   * this call's answer, error and audit record (its arguments included) and from everything after.
+   */
+  secret(value: string | undefined): void;
   /** Logs to stderr and to the client (MCP logging). Never stdout. */
   log: Logger;
   /** Output byte budget for this call (per-call `maxBytes` argument or the configured default). */

@@ -190,3 +190,52 @@ describe('instancesFrom', () => {
     expect(toInstanceName('***')).toBe('instance');
   });
 });
+
+describe('instancesFrom keeps the plugin redaction rules', () => {
+  it('redacts values at the plugin paths and its redact.values on discovered instances', async () => {
+    const withSecrets = definePlugin({
+      id: 'kube2',
+      title: 'Kube fixture with secrets',
+      description: 'kubeconfig contexts as instances, answers holding secrets',
+      version: '0.0.0',
+      instances: true,
+      config: z.object({
+        kubeconfig: z.string().describe('Path of the kubeconfig'),
+        context: z.string().optional().describe('Context'),
+      }),
+      instancesFrom: (config) =>
+        config.context
+          ? undefined
+          : [
+              { name: 'dev', options: { context: 'ctx-dev-value' } },
+              { name: 'prod', options: { context: 'p' } },
+            ],
+      redact: { paths: ['[kind=/^Secret$/].data.*'], values: (config) => [config.context] },
+      setup: async () => ({}),
+      tools: [
+        defineTool({
+          name: 'get',
+          description: 'A Secret and a ConfigMap',
+          input: z.object({}),
+          output: z.object({ items: z.array(z.unknown()) }),
+          effect: 'read',
+          run: async () => ({
+            data: {
+              items: [
+                { kind: 'Secret', data: { k: 'YQ==' } },
+                { kind: 'ConfigMap', data: { k: 'visible' }, note: 'ctx-dev-value' },
+              ],
+            },
+          }),
+        }),
+      ],
+    });
+    const t = await connect([withSecrets({ kubeconfig })]);
+    const r = await t.call('kube2_get', { instance: 'dev' });
+    expect(r.structured.items).toEqual([
+      { kind: 'Secret', data: { k: '[REDACTED]' } },
+      { kind: 'ConfigMap', data: { k: 'visible' }, note: '[REDACTED]' },
+    ]);
+    await t.close();
+  });
+});

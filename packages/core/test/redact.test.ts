@@ -251,3 +251,39 @@ describe('a plugin redaction hook on every path', () => {
     await t.close();
   });
 });
+
+describe('ctx.secret: a secret found in a tool argument', () => {
+  it('is scrubbed from the answer, the error and the audit record of that call', async () => {
+    const p = definePlugin({
+      id: 'manifests',
+      title: 'Manifests',
+      description: 'takes a manifest holding a secret',
+      version: '0.0.0',
+      config: z.object({}),
+      setup: async () => ({}),
+      tools: [
+        defineTool({
+          name: 'check',
+          description: 'Find the password in a manifest, then fail',
+          input: z.object({ manifest: z.string() }),
+          output: z.object({}),
+          effect: 'read',
+          run: async ({ manifest }, ctx) => {
+            const pw = /password: (\S+)/.exec(manifest)?.[1];
+            ctx.secret(pw);
+            throw new ToolError('invalid', `refused: ${manifest}`, 'fix it');
+          },
+        }),
+      ],
+    });
+    const t = await connect([p()]);
+    const r = await t.call('manifests_check', {
+      manifest: 'kind: Secret\nstringData:\n  password: pw-1234\n',
+    });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain('refused');
+    expect(JSON.stringify(r.raw)).not.toContain('pw-1234');
+    expect(JSON.stringify(t.audit.records)).not.toContain('pw-1234');
+    await t.close();
+  });
+});

@@ -28,6 +28,7 @@ const ctx = (budget: number) =>
     signal: new AbortController().signal,
     budget,
     progress: async () => {},
+    secret: () => {},
     log: { debug() {}, info() {}, warn() {}, error() {} },
   }) as unknown as Parameters<typeof queryTool.run>[1];
 

@@ -220,6 +220,7 @@ describe('workspaces tool (fake AMP control plane)', () => {
       signal: new AbortController().signal,
       budget,
       progress: async () => {},
+      secret: () => {},
       log: { debug() {}, info() {}, warn() {}, error() {} },
     }) as unknown as Parameters<typeof workspacesTool.run>[1];
   const sigv4 = () => ({ region: REGION, ...GOOD, controlPlaneUrl: proxy.url });
