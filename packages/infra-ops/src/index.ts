@@ -1,5 +1,7 @@
 export { type ArgocdConfig, argocdConfig } from './argocd/config.js';
 export { argocd } from './argocd/plugin.js';
+export { type AwsConfig, awsConfig } from './aws/config.js';
+export { aws } from './aws/plugin.js';
 export { resolveUnder } from './paths.js';
 export { childEnv, failure, type RunResult, type RunSpec, run, runDetails } from './runner.js';
 export { type TerraformConfig, terraformConfig } from './terraform/config.js';
