@@ -1,5 +1,6 @@
 export { type ArgocdConfig, argocdConfig } from './argocd/config.js';
 export { argocd } from './argocd/plugin.js';
+export { DynamoAuditSink, type DynamoAuditSinkOptions, dynamoAuditSink } from './audit/dynamodb-sink.js';
 export { type AwsConfig, awsConfig } from './aws/config.js';
 export { aws } from './aws/plugin.js';
 export { resolveUnder } from './paths.js';
