@@ -30,6 +30,10 @@ const GENERIC = ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-prote
  */
 const PLACEHOLDER_ENV: Record<string, Record<string, string>> = {
   prometheus: { PROMETHEUS_URL: 'http://127.0.0.1:9' },
+  terraform: { TERRAFORM_ROOT: '/nonexistent-terraform-root' },
+  helm: { HELM_CHARTS_ROOT: '/nonexistent-charts-root' },
+  argocd: { ARGOCD_URL: 'http://127.0.0.1:9' },
+  aws: { INFRA_MCP_AWS_REGION: 'us-east-1' },
 };
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { connect, type TestClient } from '@infra-mcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionOf, terraform } from '../src/index.js';
+import { generatePlan } from './generate-plan.js';
 import { FIXTURES, STANDIN, workspace } from './terraform-workspace.js';
 
 const ws = workspace();
@@ -317,5 +318,60 @@ describe('other terraform tools', () => {
     expect(foo).toEqual({ name: 'foo', sensitive: true, value: '[REDACTED: sensitive output]' });
     expect(o.text).toMatch(/^foo = \[REDACTED/m);
     expect(o.text).toMatch(/string = foo/);
+  });
+});
+
+describe('plans of every size', () => {
+  it('a 500-resource plan pages within the budget with a cursor; the answer is a tenth of show -json', async () => {
+    const gen = join(ws.root, '..', `gen-500-${Date.now()}`);
+    mkdirSync(gen);
+    const plan = generatePlan(500);
+    writeFileSync(join(gen, 'plan.json'), JSON.stringify(plan));
+    const dir = ws.dir('big', { plan: gen });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const r = await t.call('terraform_plan', { dir, ...(cursor ? { cursor } : {}) });
+      expect(r.isError, r.text).toBe(false);
+      expect(r.structured.counts).toEqual({
+        add: 100,
+        change: 100,
+        destroy: 100,
+        replace: 100,
+        read: 0,
+        noop: 100,
+      });
+      seen.push(...r.structured.resources.map((x: { address: string }) => x.address));
+      cursor = r.structured.nextCursor;
+      pages++;
+    } while (cursor && pages < 20);
+    expect(seen).toHaveLength(400); // no-ops are counted, not listed
+    expect(new Set(seen).size).toBe(400);
+    expect(pages).toBeGreaterThan(1);
+    const whole = await t.call('terraform_plan', { dir, maxBytes: 1_048_576 });
+    const bytes = JSON.stringify(whole.structured).length + whole.text.length;
+    expect(bytes).toBeLessThanOrEqual(JSON.stringify(plan).length / 10);
+    expect(`${JSON.stringify(whole.structured)}${whole.text}`).not.toMatch(/echo node|ami-0/);
+  });
+
+  it('an unused plan file is deleted when its approval expires', async () => {
+    const t2 = await connect([terraform({ binary: STANDIN, root: ws.root, planDir: ws.planDir })], {
+      approvals: { ttlSeconds: 1 },
+    });
+    const dir = ws.dir('expiry', { plan: '110_basic' });
+    const dry = await t2.call('terraform_apply', { dir });
+    const file = ws
+      .calls(dir)
+      .find((c) => c.argv[0] === 'plan')!
+      .argv.find((a) => a.startsWith('-out='))!
+      .slice(5);
+    expect(existsSync(file)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(existsSync(file)).toBe(false);
+    const r = await t2.call('terraform_apply', { dir, approval: dry.structured.approval });
+    expect(r.isError).toBe(true);
+    expect(ws.calls(dir).some((c) => c.argv[0] === 'apply')).toBe(false);
+    await t2.close();
   });
 });

@@ -8,6 +8,16 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { checkAllowed, type ToolCtx, ToolError, toolkit } from '@infra-mcp/core';
 import type { AwsConfig } from './config.js';
 
+/**
+ * An AWS SDK v3 client as this class hands it out. Structural, so that the package's published types
+ * do not pull in the SDK's (which need Node's): the SDK stays an optional peer. Tools get the typed
+ * clients through {@link s3Of} and {@link dynamodbOf}.
+ */
+export interface SdkClient {
+  send(command: object, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  destroy(): void;
+}
+
 async function load<T>(name: string, importer: () => Promise<T>): Promise<T> {
   try {
     return await importer();
@@ -21,8 +31,8 @@ async function load<T>(name: string, importer: () => Promise<T>): Promise<T> {
 }
 
 export class AwsClients {
-  private s3Client?: Promise<S3Client>;
-  private ddbClient?: Promise<DynamoDBClient>;
+  private s3Client?: Promise<SdkClient>;
+  private ddbClient?: Promise<SdkClient>;
   constructor(readonly config: AwsConfig) {}
 
   private async credentials() {
@@ -36,7 +46,7 @@ export class AwsClients {
     return fromNodeProviderChain(this.config.profile ? { profile: this.config.profile } : {});
   }
 
-  s3(): Promise<S3Client> {
+  s3(): Promise<SdkClient> {
     this.s3Client ??= (async () => {
       const { S3Client } = await load('@aws-sdk/client-s3', () => import('@aws-sdk/client-s3'));
       return new S3Client({
@@ -50,7 +60,7 @@ export class AwsClients {
     return this.s3Client;
   }
 
-  dynamodb(): Promise<DynamoDBClient> {
+  dynamodb(): Promise<SdkClient> {
     this.ddbClient ??= (async () => {
       const { DynamoDBClient } = await load(
         '@aws-sdk/client-dynamodb',
@@ -71,6 +81,11 @@ export class AwsClients {
     (await this.ddbClient)?.destroy();
   }
 }
+
+/** The typed S3 client of a tool's instance. */
+export const s3Of = async (ctx: Ctx) => (await ctx.client.s3()) as unknown as S3Client;
+/** The typed DynamoDB client of a tool's instance. */
+export const dynamodbOf = async (ctx: Ctx) => (await ctx.client.dynamodb()) as unknown as DynamoDBClient;
 
 export const tool = toolkit<AwsClients, AwsConfig>();
 export type Ctx = ToolCtx<AwsClients, AwsConfig>;

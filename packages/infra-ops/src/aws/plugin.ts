@@ -20,7 +20,8 @@ export const aws = definePlugin({
   description: 'S3 buckets, objects and text objects; DynamoDB tables, query and scan (read-only)',
   version: VERSION,
   config: awsConfig,
-  env: { AWS_REGION: 'region', AWS_PROFILE: 'profile' },
+  // its own names: the AWS_* variables a shell has for other tools do not switch the plugin on
+  env: { INFRA_MCP_AWS_REGION: 'region', INFRA_MCP_AWS_PROFILE: 'profile' },
   instances: true,
   toolsets: {
     s3: { description: 'S3 buckets, objects, text objects', default: true },

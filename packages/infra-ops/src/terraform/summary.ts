@@ -112,5 +112,7 @@ export function countsLine(s: PlanSummary): string {
 
 /** One line per changing resource (no-ops left out: they are counted). */
 export function resourceLine(r: ResourceAction): string {
-  return `${SIGN[r.action].padEnd(3)} ${r.address} (${r.action}${r.reason ? `, ${r.reason}` : ''}${r.movedFrom ? `, moved from ${r.movedFrom}` : ''})`;
+  // the sign says the action (terraform's own notation: + create, ~ update, - delete, -/+ replace, <= read)
+  const notes = [r.reason, r.movedFrom ? `moved from ${r.movedFrom}` : undefined].filter(Boolean);
+  return `${SIGN[r.action].padEnd(3)} ${r.address}${notes.length ? ` (${notes.join(', ')})` : ''}`;
 }

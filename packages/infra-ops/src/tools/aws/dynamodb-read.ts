@@ -4,7 +4,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { listInput, listOutput, pager } from '@infra-mcp/core';
 import { z } from 'zod';
 import { fromItem, toAttr } from '../../aws/attributes.js';
-import { allowed, awsError, type Ctx, tool } from '../../aws/client.js';
+import { allowed, awsError, type Ctx, dynamodbOf, tool } from '../../aws/client.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const common = {
@@ -76,7 +76,7 @@ export const dynamodbQueryTool = tool({
   run: async (args, ctx) => {
     const table = allowed(ctx, 'table', args.table);
     const { QueryCommand } = await import('@aws-sdk/client-dynamodb');
-    const ddb = await ctx.client.dynamodb();
+    const ddb = await dynamodbOf(ctx);
     return read(ctx, args, 'aws_dynamodb_query', (start) =>
       ddb.send(
         new QueryCommand({
@@ -111,7 +111,7 @@ export const dynamodbScanTool = tool({
   run: async (args, ctx) => {
     const table = allowed(ctx, 'table', args.table);
     const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
-    const ddb = await ctx.client.dynamodb();
+    const ddb = await dynamodbOf(ctx);
     return read(ctx, args, 'aws_dynamodb_scan', (start) =>
       ddb.send(
         new ScanCommand({

@@ -1,6 +1,6 @@
 import { listInput, listOutput, matchesAny, pager } from '@infra-mcp/core';
 import { z } from 'zod';
-import { awsError, tool } from '../../aws/client.js';
+import { awsError, dynamodbOf, tool } from '../../aws/client.js';
 
 export const dynamodbTablesTool = tool({
   name: 'dynamodb_tables',
@@ -14,7 +14,7 @@ export const dynamodbTablesTool = tool({
   run: async (args, ctx) => {
     const list = pager('aws_dynamodb_tables', ctx, args);
     const { ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
-    const ddb = await ctx.client.dynamodb();
+    const ddb = await dynamodbOf(ctx);
     const r = await ddb
       .send(new ListTablesCommand({ Limit: args.limit, ExclusiveStartTableName: list.token }), {
         abortSignal: ctx.signal,

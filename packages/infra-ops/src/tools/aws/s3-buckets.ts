@@ -1,6 +1,6 @@
 import { matchesAny } from '@infra-mcp/core';
 import { z } from 'zod';
-import { awsError, tool } from '../../aws/client.js';
+import { awsError, s3Of, tool } from '../../aws/client.js';
 
 export const s3BucketsTool = tool({
   name: 's3_buckets',
@@ -14,7 +14,7 @@ export const s3BucketsTool = tool({
   effect: 'read',
   run: async (_args, ctx) => {
     const { ListBucketsCommand } = await import('@aws-sdk/client-s3');
-    const s3 = await ctx.client.s3();
+    const s3 = await s3Of(ctx);
     const r = await s3.send(new ListBucketsCommand({}), { abortSignal: ctx.signal }).catch((e) => {
       throw awsError(e, 'ListBuckets');
     });

@@ -1,6 +1,6 @@
 import { humanBytes, ToolError } from '@infra-mcp/core';
 import { z } from 'zod';
-import { allowed, awsError, tool } from '../../aws/client.js';
+import { allowed, awsError, s3Of, tool } from '../../aws/client.js';
 
 const BINARY_TYPE = /^(image|audio|video|font)\/|zip|gzip|pdf|x-tar|protobuf|wasm/;
 const TEXT_TYPE = /^(text\/|application\/(json|xml|yaml|x-yaml|toml|javascript|x-sh|x-ndjson))|\+json|\+xml/;
@@ -23,7 +23,7 @@ export const s3GetTool = tool({
     const bucket = allowed(ctx, 'bucket', b);
     const cap = ctx.config.maxGetBytes;
     const { GetObjectCommand } = await import('@aws-sdk/client-s3');
-    const s3 = await ctx.client.s3();
+    const s3 = await s3Of(ctx);
     const r = await s3
       .send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${cap - 1}` }), {
         abortSignal: ctx.signal,

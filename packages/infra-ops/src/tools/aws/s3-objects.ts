@@ -1,6 +1,6 @@
 import { humanBytes, listInput, listOutput, pager } from '@infra-mcp/core';
 import { z } from 'zod';
-import { allowed, awsError, tool } from '../../aws/client.js';
+import { allowed, awsError, s3Of, tool } from '../../aws/client.js';
 
 export const s3ObjectsTool = tool({
   name: 's3_objects',
@@ -22,7 +22,7 @@ export const s3ObjectsTool = tool({
     const bucket = allowed(ctx, 'bucket', args.bucket);
     const list = pager('aws_s3_objects', ctx, args);
     const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
-    const s3 = await ctx.client.s3();
+    const s3 = await s3Of(ctx);
     const r = await s3
       .send(
         new ListObjectsV2Command({

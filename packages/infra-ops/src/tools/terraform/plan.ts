@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { maxBytesArg } from '@infra-mcp/core';
+import { listInput, listOutput, pager } from '@infra-mcp/core';
 import { z } from 'zod';
 import { dirArg, tool } from '../../terraform/cli.js';
 import { makePlan, planArgs } from '../../terraform/planfile.js';
@@ -42,13 +42,23 @@ export function shown(s: PlanSummary): PlanSummary {
   return { ...s, resources: s.resources.filter((r) => r.action !== 'no-op' || r.movedFrom) };
 }
 
+export const LEGEND = 'legend: + create, ~ update, - delete, -/+ replace, <= read';
+
 export function summaryText(s: PlanSummary): string {
   return [
     `plan: ${countsLine(s)}`,
+    ...(shown(s).resources.length ? [LEGEND] : []),
     ...shown(s).resources.map(resourceLine),
+    ...tailLines(s),
+  ].join('\n');
+}
+
+/** Drift and outputs, after the resources. */
+function tailLines(s: PlanSummary): string[] {
+  return [
     ...(s.drift.length ? ['drift (changed outside terraform):', ...s.drift.map(resourceLine)] : []),
     ...(s.outputs.length ? [`outputs: ${s.outputs.map((o) => `${o.name} (${o.action})`).join(', ')}`] : []),
-  ].join('\n');
+  ];
 }
 
 export const planTool = tool({
@@ -56,14 +66,28 @@ export const planTool = tool({
   title: 'Terraform plan',
   description:
     'Plan a configuration and summarise it: counts, each resource with its action, drift. Changes nothing; terraform_apply previews and applies.',
-  input: z.object({ dir: dirArg, ...planArgs, maxBytes: maxBytesArg }),
-  output: summarySchema,
+  input: listInput({ dir: dirArg, ...planArgs }),
+  output: listOutput(summarySchema.shape),
   effect: 'read',
   timeoutMs: 600_000,
   run: async (args, ctx) => {
+    // a long plan is paged; each page plans again (the cursor is bound to the arguments)
+    const list = pager('terraform_plan', ctx, args);
     const p = await makePlan(ctx, args);
     await rm(p.file, { force: true });
     const s = shown(p.summary);
-    return { data: s, text: summaryText(p.summary) };
+    return list.page({
+      items: s.resources,
+      line: resourceLine,
+      what: 'resources',
+      narrow: 'targets',
+      data: (page) => ({ ...s, resources: page.items }),
+      text: (page, range) => [
+        `plan: ${countsLine(s)}${range}`,
+        page.items.length > 0 && LEGEND,
+        ...page.items.map(resourceLine),
+        ...tailLines(s),
+      ],
+    });
   },
 });
