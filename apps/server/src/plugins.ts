@@ -52,6 +52,36 @@ export const catalog: CatalogEntry[] = [
     // the plugin module is small; @kubernetes/client-node loads at an instance's first call
     load: async () => (await import('@infra-mcp/k8s')).k8s,
   },
+  {
+    id: 'terraform',
+    package: '@infra-mcp/infra-ops',
+    envPrefix: 'TERRAFORM_',
+    configureHint:
+      'set TERRAFORM_ROOT=/srv/infra (the directory holding the configurations), or plugins.terraform.root',
+    load: async () => (await import('@infra-mcp/infra-ops')).terraform,
+  },
+  {
+    id: 'helm',
+    package: '@infra-mcp/infra-ops',
+    envPrefix: 'HELM_CHARTS_',
+    configureHint: 'set HELM_CHARTS_ROOT=/srv/charts, or plugins.helm.chartsRoot',
+    load: async () => (await import('@infra-mcp/infra-ops')).helm,
+  },
+  {
+    id: 'argocd',
+    package: '@infra-mcp/infra-ops',
+    envPrefix: 'ARGOCD_',
+    configureHint: 'set ARGOCD_URL=https://argocd.example.com and ARGOCD_TOKEN, or plugins.argocd.url/token',
+    load: async () => (await import('@infra-mcp/infra-ops')).argocd,
+  },
+  {
+    id: 'aws',
+    package: '@infra-mcp/infra-ops',
+    envPrefix: 'INFRA_MCP_AWS_',
+    configureHint:
+      'set INFRA_MCP_AWS_REGION=eu-west-1 (credentials from the usual AWS chain), or plugins.aws.region',
+    load: async () => (await import('@infra-mcp/infra-ops')).aws,
+  },
 ];
 
 export interface Selection {

@@ -35,6 +35,10 @@ const PLACEHOLDER_ENV: Record<string, Record<string, string>> = {
     PROXMOX_TOKEN_ID: 'conformance@pve!mcp',
     PROXMOX_TOKEN_SECRET: '00000000-0000-0000-0000-000000000000',
   },
+  terraform: { TERRAFORM_ROOT: '/nonexistent-terraform-root' },
+  helm: { HELM_CHARTS_ROOT: '/nonexistent-charts-root' },
+  argocd: { ARGOCD_URL: 'http://127.0.0.1:9' },
+  aws: { INFRA_MCP_AWS_REGION: 'us-east-1' },
 };
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -52,6 +52,8 @@ interface Trail {
   dryRun: boolean;
   changeHash?: string;
   summary?: string;
+  /** What the tool asked to record of a successful run (`ToolResult.audit`). */
+  details?: Record<string, unknown>;
 }
 
 const MAX_AUDIT_ARGS = 8192;
@@ -169,6 +171,7 @@ export class CallPipeline {
         const ctx = context(signal, started + timeoutMs - Math.min(1000, timeoutMs / 10));
         // reads stop at the timeout or cancellation even if the tool ignores its signal
         const out = await raceAbort(tool.def.run(args, ctx), signal);
+        trail.details = out.audit;
         return await finish(this.shape(tool, out, budget), 'ok');
       }
       return await this.write(tool, args, instance, budget, call, started, trail, finish, {
@@ -353,6 +356,7 @@ export class CallPipeline {
         { ...out, data: { dryRun: false, result: out.data }, text: out.text ?? renderData(out.data) },
         budget,
       );
+      trail.details = out.audit;
       return await finish(result, 'ok');
     } finally {
       await release(held ?? { tool: name, plan, discard: def.discard }, this.o.log);
@@ -436,7 +440,9 @@ export class CallPipeline {
         ...(tool && tool.effect !== 'read' && !trail.dryRun && outcome !== 'denied'
           ? { phase: 'outcome' }
           : {}),
-        ...(error?.details ? { details: auditDetails(error.details) } : {}),
+        ...((error?.details ?? trail.details)
+          ? { details: auditDetails(error?.details ?? trail.details!, tool) }
+          : {}),
       });
     } catch (err) {
       // reads are served and the loss counted (metrics, the chain's next `lost` note); writes fail below
@@ -518,6 +524,13 @@ function boundJson(value: unknown): unknown {
   return { sha256: sha256(json), bytes: byteLength(json), prefix: json.slice(0, 1024) };
 }
 
-function auditDetails(details: Record<string, unknown>): unknown {
-  return boundJson(details);
+function auditDetails(details: Record<string, unknown>, tool?: RegisteredTool): unknown {
+  // scrubbed like results (a run's stdout may echo a credential), then bounded
+  if (!tool) return boundJson(details);
+  const text = tool.runtime.scrub(JSON.stringify(details));
+  try {
+    return boundJson(JSON.parse(text));
+  } catch {
+    return boundJson({ text });
+  }
 }

@@ -20,6 +20,11 @@ export interface ToolResult<O = unknown> {
    * failing the call.
    */
   partial?: string;
+  /**
+   * Not shown: recorded as the audit record's `details` of this call (bounded and scrubbed like
+   * results), e.g. a command's argv, exit code and the tail of its output (the operations log).
+   */
+  audit?: Record<string, unknown>;
 }
 
 /** The exact change a write tool would make, computed by `plan` without changing anything. */

@@ -220,7 +220,17 @@ describe('README examples', () => {
         .filter(Boolean)
         .map((l) => JSON.parse(l))
         .find((m) => m.id === 2);
-      expect(list?.result?.tools?.map((t: any) => t.name)).toContain('prometheus_query');
+      // every plugin factory the example imports from a plugin package lists its tools
+      const names: string[] = list?.result?.tools?.map((t: any) => t.name) ?? [];
+      const factories = [...b.code.matchAll(/import \{([^}]+)\} from '@infra-mcp\/(?!core)[\w-]+'/g)].flatMap(
+        (m) => m[1]!.split(',').map((x) => x.trim().replace(/^type\s+/, '')),
+      );
+      expect(factories.length, 'the example imports a plugin').toBeGreaterThan(0);
+      for (const f of factories)
+        expect(
+          names.some((n) => n.startsWith(`${f}_`)),
+          `${f}_* listed`,
+        ).toBe(true);
     },
     30_000,
   );

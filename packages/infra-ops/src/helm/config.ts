@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** Options of one Helm instance. */
+export const helmConfig = z.object({
+  binary: z.string().default('helm').describe('The helm binary: a name on PATH or an absolute path'),
+  chartsRoot: z
+    .string()
+    .optional()
+    .describe(
+      'Directory holding the charts and values files; every chart/values path is relative to it and stays under it',
+    ),
+  env: z
+    .array(z.string())
+    .default(['PATH', 'HOME', 'HELM_*', 'KUBECONFIG', 'XDG_*'])
+    .describe('Environment variables passed to helm (names or globs)'),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(120_000)
+    .describe('Per-run timeout; the process group is killed'),
+  maxOutputBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(8 << 20)
+    .describe('Bytes of helm output read per run (rendered manifests)'),
+});
+export type HelmConfig = z.infer<typeof helmConfig>;
