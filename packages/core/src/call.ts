@@ -437,9 +437,7 @@ export class CallPipeline {
         outcome,
         errorCode: error?.code,
         resultBytes: bytes,
-        ...(tool && tool.effect !== 'read' && !trail.dryRun && outcome !== 'denied'
-          ? { phase: 'outcome' }
-          : {}),
+        ...(trail.intent ? { phase: 'outcome', intent: trail.intent } : {}),
         ...((error?.details ?? trail.details)
           ? { details: auditDetails(error?.details ?? trail.details!, tool) }
           : {}),

@@ -62,6 +62,7 @@ describe('write lifecycle: a multi-object apply (k8s apply)', () => {
       summary: /apply 5 objects/,
     });
     expect(outcome).toMatchObject({ phase: 'outcome', outcome: 'error', errorCode: 'apply_failed', details });
+    expect(outcome!.intent).toBe(intent!.id); // the outcome names its intent: audit verify pairs them
     await t.close();
   });
 
