@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^@infra-mcp\/core\/client$/, replacement: src('core').replace('index.ts', 'client.ts') },
       { find: /^@infra-mcp\/testing$/, replacement: src('testing') },
       { find: /^@infra-mcp\/prometheus$/, replacement: src('prometheus') },
+      { find: /^@infra-mcp\/redis$/, replacement: src('redis') },
     ],
   },
   test: {

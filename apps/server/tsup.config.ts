@@ -28,8 +28,8 @@ export default defineConfig([
     sourcemap: false,
     splitting: true,
     // Everything is bundled but the heavy backend clients, which load from node_modules at a
-    // plugin's first real use.
-    noExternal: [/^(?!@aws-sdk\/|@smithy\/|@kubernetes\/client-node)/],
+    // plugin's first real use (and the Redis client, loaded only when approvals.store.redis is set).
+    noExternal: [/^(?!@aws-sdk\/|@smithy\/|@kubernetes\/client-node|redis$|@redis\/)/],
     define: { __INFRA_MCP_VERSION__: JSON.stringify(version) },
     banner: {
       js: "import { createRequire as __infraMcpCreateRequire } from 'node:module'; const require = __infraMcpCreateRequire(import.meta.url);",

@@ -57,6 +57,23 @@ export const appConfigSchema = z.strictObject({
       mode: z.enum(['token', 'elicit']).default('token'),
       ttlSeconds: z.number().int().positive().default(600),
       secret: z.string().min(16).optional().meta({ secret: true }),
+      store: z
+        .strictObject({
+          redis: z.strictObject({
+            url: z
+              .string()
+              .optional()
+              .meta({ secret: true, example: 'redis://redis:6379' })
+              .describe('Redis/Valkey URL (env INFRA_MCP_APPROVAL_REDIS_URL wins; may hold a password)'),
+            prefix: z
+              .string()
+              .min(1)
+              .default('infra-mcp:')
+              .describe("Key prefix; also the tokens' scope: replicas sharing it accept each other's tokens"),
+          }),
+        })
+        .optional()
+        .describe('Shared store of used approval tokens: single use across replicas and restarts'),
     })
     .default({ mode: 'token', ttlSeconds: 600 }),
   maxBytes: z
@@ -198,6 +215,10 @@ export async function loadConfig(
   if (env.INFRA_MCP_AUDIT_FILE) config.audit.file = env.INFRA_MCP_AUDIT_FILE;
   if (env.INFRA_MCP_TOKEN_FILE) config.http.tokenFile = env.INFRA_MCP_TOKEN_FILE;
   if (env.INFRA_MCP_APPROVAL_SECRET) config.approvals.secret = env.INFRA_MCP_APPROVAL_SECRET;
+  if (env.INFRA_MCP_APPROVAL_REDIS_URL) {
+    config.approvals.store ??= { redis: { prefix: 'infra-mcp:' } };
+    config.approvals.store.redis.url = env.INFRA_MCP_APPROVAL_REDIS_URL;
+  }
   if (env.INFRA_MCP_HTTP) config.http.listen = env.INFRA_MCP_HTTP;
   if (env.INFRA_MCP_ALLOWED_HOSTS)
     config.http.allowedHosts = parseList('env INFRA_MCP_ALLOWED_HOSTS', env.INFRA_MCP_ALLOWED_HOSTS);

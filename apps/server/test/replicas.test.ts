@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis } from '../../../packages/redis/test/redis-server.js';
+import { KV_PLUGIN } from './cli-helpers.js';
+import {
+  cleanEnv,
+  cliPath,
+  type RunningApp,
+  requireBuilt,
+  startHttpApp,
+  tempDir,
+} from './helpers/app-process.js';
+
+// Two `infra-mcp --http` processes (replicas) sharing INFRA_MCP_APPROVAL_SECRET and a real redis-server.
+const TOKEN = 'replica-token-0123456789abcdef';
+const headers = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  authorization: `Bearer ${TOKEN}`,
+  'mcp-protocol-version': '2025-06-18',
+};
+
+let redis: RedisServer;
+let dir: string;
+const started: RunningApp[] = [];
+beforeAll(async () => {
+  requireBuilt(cliPath);
+  redis = await startRedis();
+  dir = tempDir('replicas');
+});
+afterAll(async () => {
+  for (const s of started) await s.stop();
+  await redis?.stop();
+});
+
+const secret = randomBytes(24).toString('base64url');
+async function replica(name: string): Promise<RunningApp> {
+  const app = await startHttpApp(['--plugin-module', KV_PLUGIN], {
+    cwd: dir,
+    env: cleanEnv(dir, {
+      INFRA_MCP_TOKENS: `alice:${TOKEN}`,
+      INFRA_MCP_APPROVAL_SECRET: secret,
+      INFRA_MCP_APPROVAL_REDIS_URL: redis.url,
+      INFRA_MCP_AUDIT_FILE: `${dir}/audit-${name}.jsonl`,
+      INFRA_MCP_AUDIT_KEY: 'k'.repeat(32),
+      KV_URL: 'http://kv.invalid',
+    }),
+  });
+  started.push(app);
+  return app;
+}
+
+let ids = 0;
+async function call(app: RunningApp, name: string, args: Record<string, unknown>): Promise<any> {
+  const res = await fetch(app.url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: ++ids,
+      method: 'tools/call',
+      params: { name, arguments: args },
+    }),
+  });
+  const text = await res.text();
+  const msgs = res.headers.get('content-type')?.includes('text/event-stream')
+    ? text
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => JSON.parse(l.slice(6)))
+    : [JSON.parse(text)];
+  return msgs.at(-1).result;
+}
+
+describe('replicas sharing a Redis approval store (infra-mcp --http processes)', () => {
+  it('A issues, B executes; a token sent to both at once runs once; a replay after restart is refused', async () => {
+    const A = await replica('a');
+    let B = await replica('b');
+    const dry = await call(A, 'kv_set', { key: 'x', value: '1' });
+    expect(dry.structuredContent.dryRun).toBe(true);
+    const onB = await call(B, 'kv_set', { key: 'x', value: '1', approval: dry.structuredContent.approval });
+    expect(onB.isError ?? false).toBe(false);
+    expect(onB.structuredContent.result).toEqual({ key: 'x', value: '1' });
+
+    for (let round = 0; round < 10; round++) {
+      const args = { key: `k${round}`, value: 'v' };
+      const d = await call(round % 2 ? B : A, 'kv_set', args);
+      const approval = d.structuredContent.approval;
+      const both = await Promise.all([
+        call(A, 'kv_set', { ...args, approval }),
+        call(B, 'kv_set', { ...args, approval }),
+      ]);
+      expect(
+        both.filter((r) => !r.isError),
+        `round ${round}`,
+      ).toHaveLength(1);
+      expect(both.find((r) => r.isError)._meta['infra-mcp/error'].code).toBe('approval_invalid');
+    }
+
+    // B restarts: the token it executed stays spent
+    await B.stop();
+    B = await replica('b2');
+    const replay = await call(B, 'kv_set', {
+      key: 'x',
+      value: '1',
+      approval: dry.structuredContent.approval,
+    });
+    expect(replay.isError).toBe(true);
+    expect(replay._meta['infra-mcp/error'].code).toBe('approval_invalid');
+    expect(replay.content[0].text).toMatch(/already used/);
+  });
+});
