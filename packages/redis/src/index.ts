@@ -1,4 +1,4 @@
-import type { ApprovalStore } from '@infra-mcp/core';
+import type { ApprovalStore, StoredTask, TaskStore } from '@infra-mcp/core';
 
 /** The few commands the stores use: a node-redis client (`createClient()`) fits, and so does a test double. */
 export interface RedisCommands {
@@ -8,6 +8,8 @@ export interface RedisCommands {
     options: { condition?: 'NX'; expiration?: { type: 'PXAT'; value: number } },
   ): Promise<string | null>;
   exists(key: string): Promise<number>;
+  /** Any command (the task store's). */
+  sendCommand(args: string[]): Promise<unknown>;
 }
 
 interface OwnedClient extends RedisCommands {
@@ -66,7 +68,8 @@ export class RedisApprovalStore implements ApprovalStore {
     return store;
   }
 
-  private connection(): Promise<RedisCommands> {
+  /** The connection (opened at first use). @internal */
+  connection(): Promise<RedisCommands> {
     if (!this.client) {
       const opening = openClient(this.options).then((c) => {
         this.owned = c;
@@ -164,5 +167,110 @@ export function redactUrl(url: string): string {
     return u.toString();
   } catch {
     return '(unparsable url)';
+  }
+}
+
+export interface RedisTaskStoreOptions extends Omit<RedisApprovalStoreOptions, 'prefix'> {
+  /** Key prefix (default `infra-mcp:`): `<prefix>task:<id>` and `<prefix>tasks:<owner>`. */
+  prefix?: string;
+  /** How long a task still running is kept when its replica is gone (default 24 h). */
+  runningTtlMs?: number;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+// compare-and-set: the task store's `update` runs the change in JS, then writes only if no one else did
+const CAS = `local cur = redis.call('GET', KEYS[1])
+if not cur then return -1 end
+if cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+return 1`;
+
+/**
+ * MCP task state on Redis or Valkey, so that any replica answers `tasks/get`, `tasks/result` and
+ * `tasks/list` for a task another replica runs. A task is one JSON value (`<prefix>task:<id>`) that
+ * Redis drops at its `expiresAt` once finished (a running one is kept `runningTtlMs`); an owner's
+ * tasks are a sorted set by creation time. `update` is a compare-and-set loop (EVAL). Bounded by
+ * the TTLs, not by a count: `create` always accepts.
+ */
+export class RedisTaskStore implements TaskStore {
+  readonly prefix: string;
+  private readonly runningTtlMs: number;
+  private readonly conn: RedisApprovalStore;
+
+  constructor(options: RedisTaskStoreOptions = {}) {
+    this.prefix = options.prefix ?? 'infra-mcp:';
+    this.runningTtlMs = options.runningTtlMs ?? 24 * 3600_000;
+    // the approval store's lazy connection, reused (its own keys are not touched)
+    this.conn = new RedisApprovalStore({ ...options, prefix: this.prefix });
+  }
+
+  private async cmd(args: (string | number)[]): Promise<unknown> {
+    return (await this.conn.connection()).sendCommand(args.map(String));
+  }
+
+  private expiry(entry: StoredTask): number {
+    return TERMINAL.has(entry.task.status)
+      ? Math.max(entry.expiresAt, Date.now() + 1000)
+      : Math.max(entry.expiresAt, Date.now() + this.runningTtlMs);
+  }
+
+  private taskKey(id: string): string {
+    return `${this.prefix}task:${id}`;
+  }
+
+  private ownerKey(owner: string): string {
+    return `${this.prefix}tasks:${owner}`;
+  }
+
+  async create(entry: StoredTask): Promise<boolean> {
+    const at = this.expiry(entry);
+    await this.cmd(['SET', this.taskKey(entry.task.taskId), JSON.stringify(entry), 'PXAT', at]);
+    const created = Date.parse(entry.task.createdAt) || Date.now();
+    await this.cmd(['ZADD', this.ownerKey(entry.owner), created, entry.task.taskId]);
+    await this.cmd(['PEXPIREAT', this.ownerKey(entry.owner), Date.now() + this.runningTtlMs]);
+    return true;
+  }
+
+  async get(taskId: string): Promise<StoredTask | undefined> {
+    const raw = (await this.cmd(['GET', this.taskKey(taskId)])) as string | null;
+    return raw ? (JSON.parse(raw) as StoredTask) : undefined;
+  }
+
+  async update(taskId: string, change: (entry: StoredTask) => StoredTask): Promise<StoredTask | undefined> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const raw = (await this.cmd(['GET', this.taskKey(taskId)])) as string | null;
+      if (!raw) return undefined;
+      const next = change(JSON.parse(raw) as StoredTask);
+      const done = Number(
+        await this.cmd(['EVAL', CAS, 1, this.taskKey(taskId), raw, JSON.stringify(next), this.expiry(next)]),
+      );
+      if (done === 1) return next;
+      if (done === -1) return undefined;
+    }
+    throw new Error(`task ${taskId}: too many concurrent updates`);
+  }
+
+  async list(owner: string, cursor: string | undefined, limit: number) {
+    const key = this.ownerKey(owner);
+    let start = 0;
+    if (cursor) {
+      const rank = (await this.cmd(['ZRANK', key, cursor])) as number | null;
+      start = rank === null ? 0 : Number(rank) + 1;
+    }
+    const ids = (await this.cmd(['ZRANGE', key, start, start + limit - 1])) as string[];
+    if (!ids.length) return { tasks: [] };
+    const raws = (await this.cmd(['MGET', ...ids.map((id) => this.taskKey(id))])) as (string | null)[];
+    const gone = ids.filter((_, i) => !raws[i]);
+    if (gone.length) await this.cmd(['ZREM', key, ...gone]);
+    const tasks = raws.filter((r): r is string => !!r).map((r) => JSON.parse(r) as StoredTask);
+    const total = Number(await this.cmd(['ZCARD', key]));
+    const last = ids.at(-1)!;
+    const lastRank = (await this.cmd(['ZRANK', key, last])) as number | null;
+    const more = lastRank === null ? total > start + tasks.length : Number(lastRank) + 1 < total;
+    return { tasks, ...(more && tasks.length ? { nextCursor: tasks.at(-1)!.task.taskId } : {}) };
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close();
   }
 }
