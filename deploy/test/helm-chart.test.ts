@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { layerBinary } from './binaries.js';
 
@@ -17,6 +17,9 @@ let dir: string;
 beforeAll(() => {
   helm = layerBinary('helm');
   dir = mkdtempSync(join(tmpdir(), 'infra-mcp-chart-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const env = () => ({
@@ -203,6 +206,18 @@ describe('deploy/helm/infra-mcp with the real helm', () => {
     expect(err).toBeInstanceOf(Error);
     expect(err.stderr).toMatch(/looks like a secret/);
     expect(`${err.stdout}${err.stderr}`).not.toContain('hunter2-secret-value');
+  });
+
+  it('values.schema.json refuses a misspelt key and a wrong value, naming them', async () => {
+    for (const [set, says] of [
+      ['replicaCont=2', /additional properties 'replicaCont' not allowed/],
+      ['service.sessionAffinity=Cookie', /sessionAffinity.*must be one of/],
+      ['image.digest=latest', /digest/],
+    ] as const) {
+      const err = await helmRun(['template', 'team', chart, '--set', set]).catch((e) => e);
+      expect(err, set).toBeInstanceOf(Error);
+      expect(err.stderr, set).toMatch(says);
+    }
   });
 
   it('the app accepts the rendered config file (schema check by the real CLI parser)', async () => {

@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -40,8 +41,13 @@ beforeAll(() => {
   execFileSync('rm', ['-rf', 'src', 'test', 'tsconfig.json', 'tsup.config.ts'], { cwd: out });
 }, 120_000);
 
-afterAll(() => {
-  child?.kill('SIGKILL');
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const gone = new Promise((r) => child!.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  }
+  if (work) rmSync(work, { recursive: true, force: true }); // the copied node binary is ~120 MB
 });
 
 function files(dir: string, base = dir): string[] {

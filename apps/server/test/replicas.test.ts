@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../../packages/redis/test/redis-server.js';
-import { KV_PLUGIN } from './cli-helpers.js';
+import { KV_PLUGIN, run } from './cli-helpers.js';
 import {
   cleanEnv,
   cliPath,
@@ -111,5 +111,38 @@ describe('replicas sharing a Redis approval store (infra-mcp --http processes)',
     expect(replay.isError).toBe(true);
     expect(replay._meta['infra-mcp/error'].code).toBe('approval_invalid');
     expect(replay.content[0].text).toMatch(/already used/);
+  });
+});
+
+describe('the Redis URL is a secret', () => {
+  it('infra-mcp config redacts it; an unreachable store fails the approved call without naming the password', async () => {
+    const pw = 'rEd1sPassw0rdQ7xZ';
+    const unreachable = `redis://:${pw}@127.0.0.1:1`;
+    const shown = await run(['config'], {
+      env: { HOME: dir, INFRA_MCP_APPROVAL_REDIS_URL: unreachable },
+      cwd: dir,
+    });
+    expect(shown.stdout).toMatch(/url: "\[REDACTED\]"/);
+    expect(shown.stdout + shown.stderr).not.toContain(pw);
+
+    const app = await startHttpApp(['--plugin-module', KV_PLUGIN], {
+      cwd: dir,
+      env: cleanEnv(dir, {
+        INFRA_MCP_TOKENS: `alice:${TOKEN}`,
+        INFRA_MCP_APPROVAL_SECRET: secret,
+        INFRA_MCP_APPROVAL_REDIS_URL: unreachable,
+        INFRA_MCP_AUDIT_FILE: `${dir}/audit-down.jsonl`,
+        INFRA_MCP_AUDIT_KEY: 'k'.repeat(32),
+        KV_URL: 'http://kv.invalid',
+      }),
+    });
+    started.push(app);
+    const dry = await call(app, 'kv_set', { key: 'y', value: '1' });
+    expect(dry.structuredContent.dryRun).toBe(true); // dry runs do not need the store
+    const r = await call(app, 'kv_set', { key: 'y', value: '1', approval: dry.structuredContent.approval });
+    expect(r.isError).toBe(true);
+    expect(JSON.stringify(r) + app.stderr()).not.toContain(pw);
+    const after = await call(app, 'kv_get', { key: 'y' });
+    expect(after.structuredContent.value).toBeNull(); // nothing ran
   });
 });
