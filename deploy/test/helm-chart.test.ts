@@ -122,6 +122,7 @@ describe('deploy/helm/infra-mcp with the real helm', () => {
       ['INFRA_MCP_APPROVAL_SECRET', 'approval-secret'],
       ['INFRA_MCP_AUDIT_KEY', 'audit-key'],
       ['INFRA_MCP_APPROVAL_REDIS_URL', 'redis-url'],
+      ['INFRA_MCP_TASKS_REDIS_URL', 'redis-url'],
     ]) {
       expect(envs[name!], name).toEqual({ name, valueFrom: { secretKeyRef: { name: 'infra-mcp', key } } });
     }
@@ -139,6 +140,7 @@ describe('deploy/helm/infra-mcp with the real helm', () => {
     const cm = one(docs, 'ConfigMap');
     const config = parse(cm.data['infra-mcp.yaml']);
     expect(config.approvals).toEqual({ store: { redis: { prefix: 'infra-mcp:' } } });
+    expect(config.tasks).toEqual({ store: { redis: { prefix: 'infra-mcp:' } } });
     expect(cm.data['infra-mcp.yaml']).not.toMatch(/redis:\/\/|token|secret|password/i);
 
     const svc = one(docs, 'Service');
@@ -191,6 +193,8 @@ describe('deploy/helm/infra-mcp with the real helm', () => {
     const config = parse(one(docs, 'ConfigMap').data['infra-mcp.yaml']);
     expect(config.plugins.prometheus.url).toBe('http://prometheus.monitoring:9090');
     expect(config.approvals).toBeUndefined();
+    expect(config.tasks).toBeUndefined();
+    expect(envs.INFRA_MCP_TASKS_REDIS_URL).toBeUndefined();
   });
 
   it('refuses a secret put in values.config, without echoing it', async () => {

@@ -5,6 +5,7 @@ import {
   type InfraMcpServer,
   type LogLevel,
   stderrLogger,
+  type TaskStore,
 } from '@infra-mcp/core';
 import { buildAuditSinks } from './audit-sinks.js';
 import { type Flags, type LoadedConfig, loadConfig } from './config.js';
@@ -36,6 +37,7 @@ export async function buildApp(
   const { sinks, auditFile } = await buildAuditSinks(config.audit, env, loaded.file);
   const { store: storeConfig, ...approvals } = config.approvals;
   const store = storeConfig ? await approvalStore(storeConfig) : undefined;
+  const taskStore = config.tasks.store ? await redisTaskStore(config.tasks.store) : undefined;
   const server = createServer({
     name: 'infra-mcp',
     version: VERSION,
@@ -46,6 +48,7 @@ export async function buildApp(
     policy: loaded.policy,
     audit: sinks,
     approvals: { ...approvals, ...(store ? { store } : {}) },
+    ...(taskStore ? { tasks: { store: taskStore } } : {}),
     maxBytes: config.maxBytes,
     timeoutMs: config.timeoutMs,
     logger: stderrLogger('infra-mcp', logLevel),
@@ -69,4 +72,16 @@ async function approvalStore(
       'approvals.store.redis: no url; set approvals.store.redis.url or env INFRA_MCP_APPROVAL_REDIS_URL (example: redis://redis:6379)',
     );
   return new RedisApprovalStore({ url: spec.redis.url, prefix: spec.redis.prefix });
+}
+
+/** The shared task store the config names (connects at first use, like the approval store). */
+async function redisTaskStore(
+  spec: NonNullable<LoadedConfig['config']['tasks']['store']>,
+): Promise<TaskStore> {
+  const { RedisTaskStore } = await import('@infra-mcp/redis');
+  if (!spec.redis.url)
+    throw new ConfigError(
+      'tasks.store.redis: no url; set tasks.store.redis.url or env INFRA_MCP_TASKS_REDIS_URL (example: redis://redis:6379)',
+    );
+  return new RedisTaskStore({ url: spec.redis.url, prefix: spec.redis.prefix });
 }

@@ -76,6 +76,23 @@ export const appConfigSchema = z.strictObject({
         .describe('Shared store of used approval tokens: single use across replicas and restarts'),
     })
     .default({ mode: 'token', ttlSeconds: 600 }),
+  tasks: z
+    .strictObject({
+      store: z
+        .strictObject({
+          redis: z.strictObject({
+            url: z
+              .string()
+              .optional()
+              .meta({ secret: true, example: 'redis://redis:6379' })
+              .describe('Redis/Valkey URL (env INFRA_MCP_TASKS_REDIS_URL wins; may hold a password)'),
+            prefix: z.string().min(1).default('infra-mcp:'),
+          }),
+        })
+        .optional()
+        .describe('Shared MCP task state: any replica answers tasks/get, tasks/result, tasks/list'),
+    })
+    .default({}),
   maxBytes: z
     .number()
     .int()
@@ -215,6 +232,10 @@ export async function loadConfig(
   if (env.INFRA_MCP_AUDIT_FILE) config.audit.file = env.INFRA_MCP_AUDIT_FILE;
   if (env.INFRA_MCP_TOKEN_FILE) config.http.tokenFile = env.INFRA_MCP_TOKEN_FILE;
   if (env.INFRA_MCP_APPROVAL_SECRET) config.approvals.secret = env.INFRA_MCP_APPROVAL_SECRET;
+  if (env.INFRA_MCP_TASKS_REDIS_URL) {
+    config.tasks.store ??= { redis: { prefix: 'infra-mcp:' } };
+    config.tasks.store.redis.url = env.INFRA_MCP_TASKS_REDIS_URL;
+  }
   if (env.INFRA_MCP_APPROVAL_REDIS_URL) {
     config.approvals.store ??= { redis: { prefix: 'infra-mcp:' } };
     config.approvals.store.redis.url = env.INFRA_MCP_APPROVAL_REDIS_URL;

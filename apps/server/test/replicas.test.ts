@@ -114,6 +114,55 @@ describe('replicas sharing a Redis approval store (infra-mcp --http processes)',
   });
 });
 
+describe('shared MCP tasks (tasks.store.redis)', () => {
+  it('a task started on replica A is answered by replica B (tasks/get, tasks/result)', async () => {
+    const env = (name: string) =>
+      cleanEnv(dir, {
+        INFRA_MCP_TOKENS: `alice:${TOKEN}`,
+        INFRA_MCP_APPROVAL_SECRET: secret,
+        INFRA_MCP_APPROVAL_REDIS_URL: redis.url,
+        INFRA_MCP_TASKS_REDIS_URL: redis.url,
+        INFRA_MCP_AUDIT_FILE: `${dir}/audit-t${name}.jsonl`,
+        INFRA_MCP_AUDIT_KEY: 'k'.repeat(32),
+        KV_URL: 'http://kv.invalid',
+      });
+    const A = await startHttpApp(['--plugin-module', KV_PLUGIN], { cwd: dir, env: env('a') });
+    started.push(A);
+    const B = await startHttpApp(['--plugin-module', KV_PLUGIN], { cwd: dir, env: env('b') });
+    started.push(B);
+    const rpc = async (app: RunningApp, method: string, params: unknown) => {
+      const res = await fetch(app.url, {
+        method: 'POST',
+        headers: { ...headers, 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: ++ids, method, params }),
+      });
+      const text = await res.text();
+      const line = text.startsWith('{')
+        ? text
+        : text
+            .split('\n')
+            .findLast((l) => l.startsWith('data: '))!
+            .slice(6);
+      return JSON.parse(line);
+    };
+    const dry = await call(A, 'kv_set', { key: 'task', value: '1' });
+    const created = await rpc(A, 'tools/call', {
+      name: 'kv_set',
+      arguments: { key: 'task', value: '1', approval: dry.structuredContent.approval },
+      task: { ttl: 60_000 },
+    });
+    const taskId = created.result?.task?.taskId;
+    expect(taskId, JSON.stringify(created)).toEqual(expect.any(String));
+    const result = await rpc(B, 'tasks/result', { taskId });
+    expect(result.result?.structuredContent?.result, JSON.stringify(result)).toEqual({
+      key: 'task',
+      value: '1',
+    });
+    const got = await rpc(B, 'tasks/get', { taskId });
+    expect(got.result.status).toBe('completed');
+  });
+});
+
 describe('the Redis URL is a secret', () => {
   it('infra-mcp config redacts it; an unreachable store fails the approved call without naming the password', async () => {
     const pw = 'rEd1sPassw0rdQ7xZ';

@@ -194,6 +194,7 @@ export class InfraMcpServer {
     await this.audit.close();
     // a shared approval store (Redis, DynamoDB) holds a connection
     await this.approvalStore.close?.().catch(() => {});
+    await this.tasks?.store.close?.().catch(() => {});
   }
 }
 

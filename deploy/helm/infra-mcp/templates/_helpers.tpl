@@ -50,6 +50,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $approvals := default dict (get $cfg "approvals") }}
 {{- $_ := set $approvals "store" (dict "redis" (dict "prefix" .Values.approvals.redis.prefix)) }}
 {{- $_ := set $cfg "approvals" $approvals }}
+{{- $tasks := default dict (get $cfg "tasks") }}
+{{- $_ := set $tasks "store" (dict "redis" (dict "prefix" .Values.approvals.redis.prefix)) }}
+{{- $_ := set $cfg "tasks" $tasks }}
 {{- end }}
 {{- toYaml $cfg }}
 {{- end }}
