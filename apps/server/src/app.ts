@@ -1,4 +1,12 @@
-import { createServer, type InfraMcpServer, type LogLevel, stderrLogger } from '@infra-mcp/core';
+import {
+  type ApprovalStore,
+  ConfigError,
+  createServer,
+  type InfraMcpServer,
+  type LogLevel,
+  stderrLogger,
+  type TaskStore,
+} from '@infra-mcp/core';
 import { buildAuditSinks } from './audit-sinks.js';
 import { type Flags, type LoadedConfig, loadConfig } from './config.js';
 import { type CatalogEntry, selectPlugins } from './plugins.js';
@@ -27,6 +35,9 @@ export async function buildApp(
     env,
   });
   const { sinks, auditFile } = await buildAuditSinks(config.audit, env, loaded.file);
+  const { store: storeConfig, ...approvals } = config.approvals;
+  const store = storeConfig ? await approvalStore(storeConfig) : undefined;
+  const taskStore = config.tasks.store ? await redisTaskStore(config.tasks.store) : undefined;
   const server = createServer({
     name: 'infra-mcp',
     version: VERSION,
@@ -36,7 +47,8 @@ export async function buildApp(
     env,
     policy: loaded.policy,
     audit: sinks,
-    approvals: config.approvals,
+    approvals: { ...approvals, ...(store ? { store } : {}) },
+    ...(taskStore ? { tasks: { store: taskStore } } : {}),
     maxBytes: config.maxBytes,
     limits: config.limits,
     timeoutMs: config.timeoutMs,
@@ -45,4 +57,32 @@ export async function buildApp(
       'Infrastructure tools. Read tools are safe. Write tools return a dry-run preview and an approval token first; show the preview to the user and call again with the token only after they agree.',
   });
   return { server, loaded, available, auditFile };
+}
+
+/**
+ * The shared approval store the config names. It connects (and the Redis client loads) at the first
+ * approved call: `infra-mcp tools`, `config` and a start never wait on Redis. While Redis cannot be
+ * reached, approved calls fail and nothing runs.
+ */
+async function approvalStore(
+  spec: NonNullable<LoadedConfig['config']['approvals']['store']>,
+): Promise<ApprovalStore> {
+  const { RedisApprovalStore } = await import('@infra-mcp/redis');
+  if (!spec.redis.url)
+    throw new ConfigError(
+      'approvals.store.redis: no url; set approvals.store.redis.url or env INFRA_MCP_APPROVAL_REDIS_URL (example: redis://redis:6379)',
+    );
+  return new RedisApprovalStore({ url: spec.redis.url, prefix: spec.redis.prefix });
+}
+
+/** The shared task store the config names (connects at first use, like the approval store). */
+async function redisTaskStore(
+  spec: NonNullable<LoadedConfig['config']['tasks']['store']>,
+): Promise<TaskStore> {
+  const { RedisTaskStore } = await import('@infra-mcp/redis');
+  if (!spec.redis.url)
+    throw new ConfigError(
+      'tasks.store.redis: no url; set tasks.store.redis.url or env INFRA_MCP_TASKS_REDIS_URL (example: redis://redis:6379)',
+    );
+  return new RedisTaskStore({ url: spec.redis.url, prefix: spec.redis.prefix });
 }

@@ -61,8 +61,42 @@ export const appConfigSchema = z.strictObject({
       mode: z.enum(['token', 'elicit']).default('token'),
       ttlSeconds: z.number().int().positive().default(600),
       secret: z.string().min(16).optional().meta({ secret: true }),
+      store: z
+        .strictObject({
+          redis: z.strictObject({
+            url: z
+              .string()
+              .optional()
+              .meta({ secret: true, example: 'redis://redis:6379' })
+              .describe('Redis/Valkey URL (env INFRA_MCP_APPROVAL_REDIS_URL wins; may hold a password)'),
+            prefix: z
+              .string()
+              .min(1)
+              .default('infra-mcp:')
+              .describe("Key prefix; also the tokens' scope: replicas sharing it accept each other's tokens"),
+          }),
+        })
+        .optional()
+        .describe('Shared store of used approval tokens: single use across replicas and restarts'),
     })
     .default({ mode: 'token', ttlSeconds: 600 }),
+  tasks: z
+    .strictObject({
+      store: z
+        .strictObject({
+          redis: z.strictObject({
+            url: z
+              .string()
+              .optional()
+              .meta({ secret: true, example: 'redis://redis:6379' })
+              .describe('Redis/Valkey URL (env INFRA_MCP_TASKS_REDIS_URL wins; may hold a password)'),
+            prefix: z.string().min(1).default('infra-mcp:'),
+          }),
+        })
+        .optional()
+        .describe('Shared MCP task state: any replica answers tasks/get, tasks/result, tasks/list'),
+    })
+    .default({}),
   maxBytes: z
     .number()
     .int()
@@ -239,6 +273,14 @@ export async function loadConfig(
     config.approvals.secret = env.INFRA_MCP_APPROVAL_SECRET;
     const i = references.findIndex((r) => r.path.join('.') === 'approvals.secret');
     if (i >= 0) references.splice(i, 1);
+  }
+  if (env.INFRA_MCP_TASKS_REDIS_URL) {
+    config.tasks.store ??= { redis: { prefix: 'infra-mcp:' } };
+    config.tasks.store.redis.url = env.INFRA_MCP_TASKS_REDIS_URL;
+  }
+  if (env.INFRA_MCP_APPROVAL_REDIS_URL) {
+    config.approvals.store ??= { redis: { prefix: 'infra-mcp:' } };
+    config.approvals.store.redis.url = env.INFRA_MCP_APPROVAL_REDIS_URL;
   }
   if (env.INFRA_MCP_HTTP) config.http.listen = env.INFRA_MCP_HTTP;
   if (env.INFRA_MCP_ALLOWED_HOSTS)

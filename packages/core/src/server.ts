@@ -1,7 +1,7 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { type ApprovalOptions, Approvals } from './approval.js';
+import { type ApprovalOptions, type ApprovalStore, Approvals } from './approval.js';
 import { AuditLog, type AuditSink, JsonlAuditSink } from './audit.js';
 import { type CallLimits, CallPipeline } from './call.js';
 import type { CallContext } from './call-context.js';
@@ -66,6 +66,7 @@ export class InfraMcpServer {
   readonly audit: AuditLog;
   readonly log: Logger;
   private readonly plans: HeldPlans;
+  private readonly approvalStore: ApprovalStore;
   private readonly calls: CallPipeline;
   private readonly reads: ReadPipeline;
   /** Tasks of this server, shared by every protocol server (stateless HTTP: tasks/get on any request). */
@@ -97,10 +98,12 @@ export class InfraMcpServer {
     }
     this.registry = buildRegistry(runtimes, policy, { toolsets: options.toolsets ?? policy.toolsets });
     this.plans = new HeldPlans(this.log);
+    const approvals = new Approvals(options.approvals);
+    this.approvalStore = approvals.store;
     this.calls = new CallPipeline({
       registry: this.registry,
       policy,
-      approvals: new Approvals(options.approvals),
+      approvals,
       approvalMode: options.approvals?.mode ?? 'token',
       plans: this.plans,
       audit: this.audit,
@@ -189,6 +192,9 @@ export class InfraMcpServer {
     await this.plans.close();
     for (const r of this.registry.runtimes) await r.close();
     await this.audit.close();
+    // a shared approval store (Redis, DynamoDB) holds a connection
+    await this.approvalStore.close?.().catch(() => {});
+    await this.tasks?.store.close?.().catch(() => {});
   }
 }
 

@@ -44,6 +44,8 @@ export interface TaskStore {
     cursor: string | undefined,
     limit: number,
   ): Promise<{ tasks: StoredTask[]; nextCursor?: string }>;
+  /** Release a connection (a shared store); called when the server closes. */
+  close?(): Promise<void>;
 }
 
 export interface MemoryTaskStoreOptions {
