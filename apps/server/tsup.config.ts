@@ -30,7 +30,9 @@ export default defineConfig([
     // Everything is bundled but the heavy backend clients, which load from node_modules at a
     // plugin's first real use (and the Redis client, loaded only when approvals.store.redis is set).
     // @infra-mcp/proxmox and proxmox-api are GPL-3.0: never bundled into this Apache-2.0 file.
-    noExternal: [/^(?!@aws-sdk\/|@smithy\/|@kubernetes\/client-node|@infra-mcp\/proxmox|proxmox-api|redis$|@redis\/)/],
+    noExternal: [
+      /^(?!@aws-sdk\/|@smithy\/|@kubernetes\/client-node|@infra-mcp\/proxmox|proxmox-api|redis$|@redis\/)/,
+    ],
     define: { __INFRA_MCP_VERSION__: JSON.stringify(version) },
     banner: {
       js: "import { createRequire as __infraMcpCreateRequire } from 'node:module'; const require = __infraMcpCreateRequire(import.meta.url);",
