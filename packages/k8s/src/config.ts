@@ -16,7 +16,6 @@ export const configSchema = z.object({
     .describe('Context name globs whose instances are read-only (e.g. ["prod-*"])'),
   allow: allowListSchema({ namespace: 'Namespaces tools may touch' }),
   timeoutMs: z.number().int().positive().default(30_000).describe('Per-request timeout in ms'),
-  exec: z.boolean().default(false).describe('Offer k8s_exec (off by default)'),
 });
 
 export type K8sConfig = z.infer<typeof configSchema>;
