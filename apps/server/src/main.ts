@@ -1,22 +1,11 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, type LogLevel, serveStdio } from '@infra-mcp/core';
+import { ConfigError, LOG_LEVELS, type LogLevel, serveStdio } from '@infra-mcp/core';
 import { buildApp } from './app.js';
 import { auditVerifyCommand, callCommand, configCommand, doctorCommand, toolsCommand } from './commands.js';
 import { type Flags, loadTokens, MIN_MAX_BYTES, parseList, parseListen } from './config.js';
 import { catalog } from './plugins.js';
 import { secretCommand } from './secret-command.js';
 import { VERSION } from './version.js';
-
-const LOG_LEVELS: readonly LogLevel[] = [
-  'debug',
-  'info',
-  'notice',
-  'warning',
-  'error',
-  'critical',
-  'alert',
-  'emergency',
-];
 
 /** The usage text: names only the plugins this build has. */
 function usage(): string {

@@ -59,7 +59,7 @@ export {
   type InstancesFromContext,
   toInstanceName,
 } from './instances.js';
-export { type Logger, type LogLevel, stderrLogger } from './log.js';
+export { LOG_LEVELS, type Logger, type LogLevel, stderrLogger } from './log.js';
 export { Metrics } from './metrics.js';
 export {
   byteLength,

@@ -315,7 +315,7 @@ export function buildRegistry(
           `plugin ${plugin.id} tool ${tool.name}: toolset ${tool.toolset === undefined ? 'is not set' : `"${tool.toolset}" is not one of ${Object.keys(plugin.toolsets).join(', ')}`}; set toolset to one of the plugin's toolsets`,
         );
       }
-      const def = withConfig(tool as ToolDefinition, runtime);
+      const def = tool as ToolDefinition;
       const name = `${prefix}_${def.name}`;
       if (!FULL_NAME.test(name)) {
         throw new Error(
@@ -406,22 +406,5 @@ export function buildRegistry(
     completions: completers > 0,
     toolsets,
     unlisted,
-  };
-}
-
-/**
- * The tool as core calls it: `ctx.config` set to the resolved options of the selected instance
- * (for `run` and `plan`), so a tool reads its config without casts.
- */
-function withConfig(def: ToolDefinition, runtime: PluginRuntime): ToolDefinition {
-  // the context is made by core for this one call: set in place, not copied
-  const configOf = <X extends { instance: string; config?: unknown }>(ctx: X): X => {
-    if (ctx.config === undefined) ctx.config = runtime.config.instances[ctx.instance];
-    return ctx;
-  };
-  return {
-    ...def,
-    run: (args, ctx, plan) => def.run(args, configOf(ctx) as typeof ctx, plan),
-    ...(def.plan ? { plan: (args, ctx) => def.plan!(args, configOf(ctx) as typeof ctx) } : {}),
   };
 }

@@ -129,12 +129,12 @@ const noop = () => {};
 /** A logger that drops everything (tests keep stderr clean). */
 export const quietLogger = { debug: noop, info: noop, warn: noop, error: noop };
 
-/** Fail with a message naming the path when a shared fixture is missing (never pass silently). */
+/** Fail with a message naming the path when a test fixture is missing (never pass silently). */
 export async function requireFixture(path: string): Promise<string> {
   const { existsSync } = await import('node:fs');
   if (!existsSync(path))
     throw new Error(
-      `test fixture missing: ${path} (expected ../shared/fixtures beside the repo; see ../shared/fixtures/README.md)`,
+      `test fixture missing: ${path}; fixtures are vendored in the repo under the package's test/fixtures (see its README for provenance)`,
     );
   return path;
 }
