@@ -39,7 +39,10 @@ export async function toolsCommand(app: App, json: boolean): Promise<number> {
         rows.map((r) => [r.name, r.effect, r.schemaBytes]),
       ),
     );
-  if (registry.hidden.size) out(`hidden by policy: ${[...registry.hidden.keys()].join(', ')}`);
+  const byPolicy = [...registry.hidden.keys()].filter((n) => !registry.unlisted.has(n));
+  if (byPolicy.length) out(`hidden by policy: ${byPolicy.join(', ')}`);
+  if (registry.unlisted.size)
+    out(`not in the chosen toolsets (--toolsets all lists them): ${[...registry.unlisted].join(', ')}`);
   out(`tools/list: ${rows.length} tools, ${listBytes} bytes`);
   return 0;
 }

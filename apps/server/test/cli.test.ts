@@ -240,6 +240,13 @@ describe('--toolsets', () => {
     const fromEnv = await run(['tools', '--json'], { env: { ...env, INFRA_MCP_TOOLSETS: 'all' } });
     expect(names(fromEnv.stdout)).toHaveLength(10);
 
+    // the text listing tells tools left out by the toolset choice from tools hidden by policy
+    const text = await run(['tools'], { env });
+    expect(text.stdout).toMatch(
+      /not in the chosen toolsets \(--toolsets all lists them\): .*prometheus_targets/,
+    );
+    expect(text.stdout).not.toMatch(/hidden by policy/);
+
     const bad = await run(['tools', '--toolsets', 'stauts'], { env });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain(
