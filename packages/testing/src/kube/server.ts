@@ -12,6 +12,7 @@ import {
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { openApiDoc, openApiIndex } from './openapi.js';
 import { apiVersionOf, groupList, type KubeResource, RESOURCES, resourceList } from './resources.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
 import { KubeStatus, mergePatch, notFound, type Obj, Store } from './store.js';
@@ -53,7 +54,7 @@ export interface FakeKube {
   ca?: string;
   store: Store;
   /** Every request: method, path with query, content type. */
-  requests: { method: string; url: string; contentType?: string }[];
+  requests: { method: string; url: string; contentType?: string; accept?: string }[];
   /** Pod logs by `ns/pod/container` (`.../previous` for the previous instance). */
   logs: Map<string, LogLine[]>;
   /** Store objects as given (apiVersion and kind pick the resource). */
@@ -123,6 +124,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         method: req.method ?? 'GET',
         url: req.url ?? '/',
         contentType: req.headers['content-type'],
+        accept: req.headers.accept,
       });
       let status = 200;
       let body: unknown;
@@ -165,6 +167,12 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     if (url.pathname === '/api')
       return { body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } };
     if (url.pathname === '/apis') return { body: groupList(resources) };
+    if (url.pathname === '/openapi/v3') return { body: openApiIndex(resources) };
+    if (url.pathname.startsWith('/openapi/v3/')) {
+      const doc = openApiDoc(resources, url.pathname.slice('/openapi/v3/'.length));
+      if (!doc) throw new KubeStatus(404, 'NotFound', 'the server could not find the requested resource');
+      return { body: doc };
+    }
     let group: string;
     let version: string;
     let rest: string[];
