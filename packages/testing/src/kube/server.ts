@@ -13,6 +13,7 @@ import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { openApiDoc, openApiIndex } from './openapi.js';
+import { fromProtobuf, UnsupportedProtobuf } from './protobuf.js';
 import { apiVersionOf, groupList, type KubeResource, RESOURCES, resourceList } from './resources.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
 import { KubeStatus, mergePatch, notFound, type Obj, Store } from './store.js';
@@ -133,7 +134,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         const auth = req.headers.authorization;
         if (options.token && auth !== `Bearer ${options.token}`)
           throw new KubeStatus(401, 'Unauthorized', 'Unauthorized');
-        const out = route(req, Buffer.concat(chunks).toString('utf8'));
+        const out = route(req, Buffer.concat(chunks));
         status = out.status ?? 200;
         body = out.body;
         if (out.type) type = out.type;
@@ -157,7 +158,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     });
   };
 
-  function route(req: IncomingMessage, raw: string): { status?: number; body: unknown; type?: string } {
+  function route(req: IncomingMessage, raw: Buffer): { status?: number; body: unknown; type?: string } {
     const url = new URL(req.url ?? '/', 'http://fake');
     const q = url.searchParams;
     const parts = url.pathname.split('/').filter(Boolean);
@@ -220,13 +221,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     };
     if (!r.review && options.forbid?.(info)) throw forbidden(info);
     const dryRun = q.get('dryRun') === 'All';
-    if (/protobuf|cbor/.test(String(req.headers['content-type'] ?? '')))
-      throw new KubeStatus(
-        415,
-        'UnsupportedMediaType',
-        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/merge-patch+json`,
-      );
-    const body: Obj = raw ? parseBody(raw) : {};
+    const body: Obj = raw.length > 0 ? bodyOf(raw, String(req.headers['content-type'] ?? '')) : {};
 
     if (r.review) {
       if (method !== 'POST')
@@ -284,6 +279,23 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       'MethodNotAllowed',
       'the server does not allow this method on the requested resource',
     );
+  }
+
+  function bodyOf(raw: Buffer, contentType: string): Obj {
+    const unsupported = (why: string) =>
+      new KubeStatus(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format (${why}) - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/merge-patch+json, application/vnd.kubernetes.protobuf`,
+      );
+    if (/cbor/.test(contentType)) throw unsupported('cbor');
+    if (!/protobuf/.test(contentType)) return parseBody(raw.toString('utf8'));
+    try {
+      return fromProtobuf(raw);
+    } catch (err) {
+      if (err instanceof UnsupportedProtobuf) throw unsupported(err.message);
+      throw new KubeStatus(400, 'BadRequest', `cannot decode the protobuf body: ${(err as Error).message}`);
+    }
   }
 
   function parseBody(raw: string): Obj {
