@@ -407,7 +407,7 @@ export class CallPipeline {
       caller: call.caller,
       tool: name,
       instance: trail.instance,
-      args: auditArgs(rawArgs, tool?.runtime.config.secrets),
+      args: auditArgs(rawArgs, tool?.runtime.config.secrets, tool?.def.contentArgs),
       effect: tool?.effect,
       dryRun: trail.dryRun,
       ...(trail.changeHash ? { changeHash: trail.changeHash } : {}),
@@ -507,11 +507,18 @@ function nonJsonPath(value: unknown, path: string): string | undefined {
 
 /**
  * Arguments as stored in the audit log: redacted; an approval token only as its hash (a token in
- * a readable log could be replayed); very large arguments as a hash, a size and a prefix.
+ * a readable log could be replayed); content arguments as their hash and size; very large
+ * arguments as a hash, a size and a prefix.
  */
-function auditArgs(args: unknown, secrets: readonly string[] = []): unknown {
+function auditArgs(args: unknown, secrets: readonly string[] = [], content: readonly string[] = []): unknown {
   if (!args || typeof args !== 'object' || Array.isArray(args)) return boundJson(redact(args, secrets));
   const out = redact(args, secrets) as Record<string, unknown>;
+  for (const name of content) {
+    const value = (args as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    const json = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+    out[name] = { sha256: sha256(json), bytes: byteLength(json) };
+  }
   if (typeof out.approval === 'string') out.approval = `sha256:${sha256(out.approval).slice(0, 16)}`;
   return boundJson(out);
 }

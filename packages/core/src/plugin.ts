@@ -251,6 +251,12 @@ export interface ToolDefinition<
    */
   presentation?: readonly string[];
   /**
+   * Arguments that carry content (a file's text, a document): the audit log keeps their SHA-256 and
+   * size instead of the value, so a credential inside never lands in the log while the hash still
+   * proves what was written.
+   */
+  contentArgs?: readonly string[];
+  /**
    * Whether a client may run a call of this tool as an MCP task (`tools/call` with `task`; listed as
    * `execution.taskSupport`). Default: `optional` for write and destructive tools (long operations),
    * `forbidden` for reads; a slow read may opt in. Clients without tasks are served as always.

@@ -1,11 +1,20 @@
 /** DynamoDB attribute values to and from plain JSON (no extra SDK package). */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
-export function toAttr(v: string | number | boolean | null): AttributeValue {
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** Plain JSON to an attribute value: arrays become lists (L), objects maps (M). */
+export function toAttr(v: Json): AttributeValue {
   if (v === null) return { NULL: true };
   if (typeof v === 'number') return { N: String(v) };
   if (typeof v === 'boolean') return { BOOL: v };
-  return { S: v };
+  if (typeof v === 'string') return { S: v };
+  if (Array.isArray(v)) return { L: v.map(toAttr) };
+  return { M: toItem(v) };
+}
+
+export function toItem(item: Record<string, Json>): Record<string, AttributeValue> {
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, toAttr(v)]));
 }
 
 export function fromAttr(a: AttributeValue): unknown {

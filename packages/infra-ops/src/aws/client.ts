@@ -5,7 +5,7 @@
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { checkAllowed, type ToolCtx, ToolError, toolkit } from '@infra-mcp/core';
+import { checkAllowed, ErrorCodes, matchesAny, type ToolCtx, ToolError, toolkit } from '@infra-mcp/core';
 import type { AwsConfig } from './config.js';
 
 /**
@@ -95,6 +95,28 @@ export function allowed(ctx: Ctx, what: 'bucket' | 'table', value: string): stri
     where: `aws instance "${ctx.instance}"`,
     configKey: `plugins.aws.allow.${what}`,
   });
+}
+
+/**
+ * A bucket or table the write tools may change: in the read allow-list and in `writes`. Without a
+ * `writes` section the instance is read-only, and the error says which key turns writes on.
+ */
+export function writable(ctx: Ctx, what: 'bucket' | 'table', value: string): string {
+  allowed(ctx, what, value);
+  const key = `plugins.aws.writes.${what}`;
+  if (!ctx.config.writes)
+    throw new ToolError(
+      'writes_disabled',
+      `aws instance "${ctx.instance}" is read-only: writes are not enabled`,
+      `list the ${what}s the write tools may change in ${key} (globs)`,
+    );
+  if (!matchesAny(value, ctx.config.writes[what]))
+    throw new ToolError(
+      ErrorCodes.denied,
+      `${what} "${value}" is not writable on aws instance "${ctx.instance}" (${key}: ${JSON.stringify(ctx.config.writes[what] ?? [])})`,
+      `add it to ${key} or choose a writable ${what}`,
+    );
+  return value;
 }
 
 /** An SDK error as a ToolError: the service's code and message, never a success. */
