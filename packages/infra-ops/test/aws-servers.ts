@@ -1,9 +1,11 @@
 /** Real S3 (s3rver) and DynamoDB (dynalite, in memory) protocol servers on loopback, for the tests. */
+
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 // @ts-expect-error no types
 import dynalite from 'dynalite';
 
@@ -43,4 +45,22 @@ export async function startDynamo(): Promise<{ url: string; close(): Promise<voi
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** A table keyed by `pk` (string) and `sk` (number), as the aws tests use. */
+export async function createPkSkTable(ddb: DynamoDBClient, name: string): Promise<void> {
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: name,
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'N' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
 }

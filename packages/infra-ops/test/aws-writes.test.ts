@@ -1,10 +1,10 @@
 /** The aws write tools against s3rver and dynalite: previewed, approved, bound to what was previewed. */
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { connect, type TestClient } from '@infra-mcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aws } from '../src/index.js';
-import { CREDENTIALS, startDynamo, startS3 } from './aws-servers.js';
+import { CREDENTIALS, createPkSkTable, startDynamo, startS3 } from './aws-servers.js';
 
 let s3srv: Awaited<ReturnType<typeof startS3>>;
 let ddbsrv: Awaited<ReturnType<typeof startDynamo>>;
@@ -41,20 +41,7 @@ beforeAll(async () => {
     }),
   );
   await s3.send(new PutObjectCommand({ Bucket: 'team-logs', Key: 'a.log', Body: 'x' }));
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: 'orders',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'N' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createPkSkTable(ddb, 'orders');
   await ddb.send(
     new PutItemCommand({
       TableName: 'orders',

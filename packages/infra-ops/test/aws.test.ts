@@ -1,10 +1,10 @@
 /** The aws tools against real protocol servers on loopback: s3rver and dynalite (endpoint override only). */
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { connect, type TestClient } from '@infra-mcp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aws } from '../src/index.js';
-import { CREDENTIALS, startDynamo, startS3 } from './aws-servers.js';
+import { CREDENTIALS, createPkSkTable, startDynamo, startS3 } from './aws-servers.js';
 
 let s3srv: Awaited<ReturnType<typeof startS3>>;
 let ddbsrv: Awaited<ReturnType<typeof startDynamo>>;
@@ -59,21 +59,7 @@ beforeAll(async () => {
     endpoint: ddbsrv.url,
     credentials: { ...CREDENTIALS },
   });
-  for (const name of ['orders', 'secrets'])
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: name,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+  for (const name of ['orders', 'secrets']) await createPkSkTable(ddb, name);
   for (let i = 0; i < 25; i++)
     await ddb.send(
       new PutItemCommand({
