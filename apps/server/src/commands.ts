@@ -7,9 +7,12 @@ import {
   redactConfig,
   showReferences,
   table,
+  type VerifyResult,
   verifyAuditFile,
+  verifyAuditSink,
 } from '@infra-mcp/core';
 import type { App } from './app.js';
+import { buildAuditSinks } from './audit-sinks.js';
 import { appConfigSchema, type Flags, loadConfig, loadYaml } from './config.js';
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -124,29 +127,50 @@ export async function configCommand(app: App): Promise<number> {
 /**
  * `infra-mcp audit verify [file]`: stream the log (rotated files first), check every writer's
  * chain with the key, the links between files and the head against the checkpoint kept apart.
+ * `--sink <name>`: verify a configured sink that reads its records back (a table shared by replicas).
  */
 export async function auditVerifyCommand(
   fileArg: string | undefined,
   flags: Flags,
   env: Record<string, string | undefined>,
+  sinkName?: string,
 ): Promise<number> {
-  const { audit } = (await loadConfig(flags, env)).config;
-  const file = fileArg ?? audit.file ?? defaultAuditPath(env);
-  if (!existsSync(file)) {
-    process.stderr.write(`infra-mcp: audit file not found: ${file}\n`);
-    return 1;
+  const loaded = await loadConfig(flags, env);
+  const { audit } = loaded.config;
+  let where: string;
+  let result: VerifyResult;
+  if (sinkName !== undefined) {
+    const { sinks } = await buildAuditSinks(audit, env as NodeJS.ProcessEnv, loaded.file);
+    const sink = sinks.find((s) => s.name === sinkName);
+    if (!sink) {
+      process.stderr.write(
+        `infra-mcp: audit verify: no audit sink named "${sinkName}" in audit.sinks; configured: ${sinks.map((s) => s.name).join(', ') || 'none'}\n`,
+      );
+      await Promise.all(sinks.map((s) => s.close?.()));
+      return 2;
+    }
+    where = sink.name;
+    result = await verifyAuditSink(sink, { keyFile: audit.keyFile, env });
+    await Promise.all(sinks.map((s) => s.close?.()));
+  } else {
+    const file = fileArg ?? audit.file ?? defaultAuditPath(env);
+    if (!existsSync(file)) {
+      process.stderr.write(`infra-mcp: audit file not found: ${file}\n`);
+      return 1;
+    }
+    where = file;
+    result = await verifyAuditFile(file, { keyFile: audit.keyFile, env });
   }
-  const result = await verifyAuditFile(file, { keyFile: audit.keyFile, env });
   const files = result.files?.length ?? 1;
   const chains = result.chains ?? [];
   if (result.ok) {
     out(
-      `ok: ${result.records} records, chain intact (${file}); ${chains.length} chain${chains.length === 1 ? '' : 's'}${files > 1 ? `, ${files} files` : ''}`,
+      `ok: ${result.records} records, chain intact (${where}); ${chains.length} chain${chains.length === 1 ? '' : 's'}${files > 1 ? `, ${files} files` : ''}`,
     );
   } else {
     const e = result.error!;
-    const where = e.line > 0 ? ` line ${e.line}` : '';
-    out(`FAIL: ${e.file ?? file}${where}${e.id ? ` (record ${e.id})` : ''}: ${e.problem}`);
+    const at = e.line > 0 ? ` ${sinkName !== undefined ? 'record' : 'line'} ${e.line}` : '';
+    out(`FAIL: ${e.file ?? where}${at}${e.id ? ` (record ${e.id})` : ''}: ${e.problem}`);
   }
   for (const c of chains) out(`  chain ${c.chain}: ${c.records} records, seq ${c.firstSeq}..${c.lastSeq}`);
   for (const w of result.warnings ?? []) out(`warning: ${w}`);

@@ -20,6 +20,7 @@ Usage:
   infra-mcp doctor                    reach every configured backend; non-zero exit on failure
   infra-mcp config                    print the effective config (secrets redacted)
   infra-mcp audit verify [file]       check the audit log's hash chain
+  infra-mcp audit verify --sink <s>   check every chain in a configured audit sink (e.g. dynamodb:mcp_ops_log)
   infra-mcp secret encrypt            encrypt a secret read from stdin; prints enc:v1:... for the config
   infra-mcp secret decrypt-check <v>  say whether an enc: value decrypts with your key (never prints it)
 
@@ -65,6 +66,7 @@ function parse(argv: string[]) {
       'allowed-origins': { type: 'string' },
       'token-file': { type: 'string' },
       'audit-file': { type: 'string' },
+      sink: { type: 'string' },
       'max-bytes': { type: 'string' },
       'log-level': { type: 'string' },
       json: { type: 'boolean' },
@@ -133,7 +135,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
       case 'audit':
         if (sub !== 'verify')
           throw new ConfigError(`unknown audit command "${sub ?? ''}"; use: infra-mcp audit verify [file]`);
-        return await auditVerifyCommand(rest[0], flags, env);
+        return await auditVerifyCommand(rest[0], flags, env, v.sink);
       case 'secret':
         return await secretCommand(sub, rest, { value: v.value }, env);
       default:

@@ -72,4 +72,36 @@ describe('infra-mcp audit', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/audit file not found/);
   });
+
+  it('verify --sink checks every chain a shared sink holds (one per process) and finds a changed record', async () => {
+    const config = join(dir, 'shared.yaml');
+    const side = join(dir, 'shared-side.jsonl');
+    await writeFile(
+      config,
+      `audit:\n  file: ${join(dir, 'shared.jsonl')}\n  sinks:\n    - jsonl\n    - module: ${SINK}\n      export: fileSink\n      options: { path: ${side} }\n`,
+    );
+    // two processes writing to one sink, as replicas do: two chains
+    await runStdio(['--config', config, '--plugin-module', KV_PLUGIN], calls(2), env);
+    await runStdio(['--config', config, '--plugin-module', KV_PLUGIN], calls(3), env);
+    const ok = await run(['audit', 'verify', '--sink', 'fixture-file', '--config', config], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^ok: 5 records, chain intact \(fixture-file\); 2 chains$/m);
+    expect(ok.stdout).toMatch(/^ {2}chain [0-9a-f]{12}: 3 records, seq 1..3$/m);
+    expect(ok.stdout).toMatch(/warning: no head checkpoint \(fixture-file keeps none\)/);
+
+    const lines = (await readFile(side, 'utf8')).trim().split('\n');
+    const changed = JSON.parse(lines[1]!);
+    changed.record.args = { key: 'someone-else' };
+    lines[1] = JSON.stringify(changed);
+    await writeFile(side, `${lines.join('\n')}\n`);
+    const bad = await run(['audit', 'verify', '--sink', 'fixture-file', '--config', config], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(
+      /FAIL: fixture-file record \d+ \(record [^)]+\): record content does not match its hash/,
+    );
+
+    const unknown = await run(['audit', 'verify', '--sink', 'nope', '--config', config], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no audit sink named "nope" in audit.sinks; configured: .*fixture-file/);
+  });
 });

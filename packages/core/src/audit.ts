@@ -39,5 +39,6 @@ export {
   type VerifyOptions,
   type VerifyResult,
   verifyAuditFile,
+  verifyAuditSink,
   verifyRecords,
 } from './audit/verify.js';

@@ -39,6 +39,7 @@ export {
   type VerifyOptions,
   type VerifyResult,
   verifyAuditFile,
+  verifyAuditSink,
   verifyRecords,
 } from './audit.js';
 export { type CallLimits, PRESENTATION_ARGS } from './call.js';

@@ -21,6 +21,11 @@ export interface AuditSink {
   appendChained?(build: (notes: AuditEntry[]) => AuditRecord[]): Promise<AuditRecord[]>;
   /** Throw when records cannot be written right now (checked before a real write runs: fail closed). */
   check?(): Promise<void>;
+  /**
+   * Optional: every stored record, each chain in sequence order (chains may follow one another or
+   * interleave), so `verifyAuditSink` (and `infra-mcp audit verify --sink`) can check a shared sink.
+   */
+  readBack?(): AsyncIterable<AuditRecord>;
   /** The chain key, when the sink holds it (the JSONL sink's key file). */
   hmacKey?(): Uint8Array;
   close?(): Promise<void>;

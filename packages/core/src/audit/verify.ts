@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { ROTATED_SUFFIX } from './jsonl-sink.js';
 import { type AuditCheckpoint, defaultCheckpointPath, loadAuditKey, readCheckpoint } from './key.js';
 import { AUDIT_NOTE_TOOL, type AuditRecord, GENESIS, hashRecord, hmacRecord } from './record.js';
+import type { AuditSink } from './sink.js';
 
 export interface ChainReport {
   chain: string;
@@ -228,6 +229,45 @@ export function verifyRecords(
   const v = new AuditVerifier(options.key === undefined ? undefined : loadAuditKey({ key: options.key }));
   for (let i = 0; i < records.length; i++) if (!v.push(records[i]!, i + 1)) break;
   return v.finish(false);
+}
+
+/**
+ * Verify what a sink that can read its records back holds (a table shared by replicas): every
+ * chain's keyed hashes, sequence and links, in constant memory per chain. No head checkpoint is kept
+ * apart from a shared sink, so removal of a chain's newest records cannot be seen; the result warns.
+ */
+export async function verifyAuditSink(
+  sink: AuditSink,
+  options: Pick<VerifyOptions, 'key' | 'keyFile' | 'env'> = {},
+): Promise<VerifyResult> {
+  if (!sink.readBack)
+    return {
+      ok: false,
+      records: 0,
+      error: { file: sink.name, line: 0, problem: `audit sink ${sink.name} cannot read its records back` },
+    };
+  let key: Uint8Array | undefined;
+  try {
+    key = loadAuditKey(
+      { key: options.key, keyFile: options.keyFile, env: options.env ?? process.env },
+      false,
+    );
+  } catch (err) {
+    return { ok: false, records: 0, error: { file: sink.name, line: 0, problem: (err as Error).message } };
+  }
+  const v = new AuditVerifier(key);
+  v.startFile(sink.name);
+  let n = 0;
+  try {
+    for await (const record of sink.readBack()) if (!v.push(record, ++n)) break;
+  } catch (err) {
+    return {
+      ok: false,
+      records: n,
+      error: { file: sink.name, line: n, problem: `reading failed: ${(err as Error).message}` },
+    };
+  }
+  return v.finish(undefined, `${sink.name} keeps none`);
 }
 
 /** Lines of a file, streamed; a line over `maxLine` bytes comes back as undefined text (never buffered whole). */

@@ -14,7 +14,7 @@
  * closed; reads are served and the loss counted by core.
  */
 
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AuditRecord, AuditSink } from '@infra-mcp/core';
 
 export interface DynamoAuditSinkOptions {
@@ -154,6 +154,53 @@ export class DynamoAuditSink implements AuditSink {
         throw this.fail('PutItem', e);
       });
     this.checkedAt = Date.now();
+  }
+
+  /** Every record, chain by chain in sequence order (consistent reads), for `audit verify --sink`. */
+  async *readBack(): AsyncIterable<AuditRecord> {
+    const sdk = await import('@aws-sdk/client-dynamodb');
+    const ddb = await this.ddb();
+    const names = { '#c': 'chain' };
+    const chains = new Set<string>();
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await ddb
+        .send(
+          new sdk.ScanCommand({
+            TableName: this.table,
+            ProjectionExpression: '#c',
+            ExpressionAttributeNames: names,
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
+        )
+        .catch((e) => {
+          throw this.fail('Scan', e);
+        });
+      for (const item of page.Items ?? []) if (item.chain?.S) chains.add(item.chain.S);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    for (const chain of [...chains].sort()) {
+      let next: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await ddb
+          .send(
+            new sdk.QueryCommand({
+              TableName: this.table,
+              KeyConditionExpression: '#c = :c',
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: { ':c': { S: chain } },
+              ExclusiveStartKey: next,
+              ConsistentRead: true,
+            }),
+          )
+          .catch((e) => {
+            throw this.fail('Query', e);
+          });
+        for (const item of page.Items ?? []) yield JSON.parse(item.record?.S ?? 'null') as AuditRecord;
+        next = page.LastEvaluatedKey;
+      } while (next);
+    }
   }
 
   async close(): Promise<void> {
