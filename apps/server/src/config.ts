@@ -63,18 +63,41 @@ export const appConfigSchema = z.strictObject({
       secret: z.string().min(16).optional().meta({ secret: true }),
       store: z
         .strictObject({
-          redis: z.strictObject({
-            url: z
-              .string()
-              .optional()
-              .meta({ secret: true, example: 'redis://redis:6379' })
-              .describe('Redis/Valkey URL (env INFRA_MCP_APPROVAL_REDIS_URL wins; may hold a password)'),
-            prefix: z
-              .string()
-              .min(1)
-              .default('infra-mcp:')
-              .describe("Key prefix; also the tokens' scope: replicas sharing it accept each other's tokens"),
-          }),
+          redis: z
+            .strictObject({
+              url: z
+                .string()
+                .optional()
+                .meta({ secret: true, example: 'redis://redis:6379' })
+                .describe('Redis/Valkey URL (env INFRA_MCP_APPROVAL_REDIS_URL wins; may hold a password)'),
+              prefix: z
+                .string()
+                .min(1)
+                .default('infra-mcp:')
+                .describe(
+                  "Key prefix; also the tokens' scope: replicas sharing it accept each other's tokens",
+                ),
+            })
+            .optional(),
+          dynamodb: z
+            .strictObject({
+              table: z
+                .string()
+                .min(1)
+                .default('mcp_approvals')
+                .describe("Table (created when missing); also the tokens' scope"),
+              region: z.string().optional(),
+              endpoint: z
+                .string()
+                .url()
+                .optional()
+                .describe('Endpoint override (DynamoDB Local, a VPC endpoint)'),
+            })
+            .optional()
+            .describe('Used tokens in a DynamoDB table (credentials: the default AWS provider chain)'),
+        })
+        .refine((s) => (s.redis ? 1 : 0) + (s.dynamodb ? 1 : 0) === 1, {
+          message: 'name one store: redis or dynamodb',
         })
         .optional()
         .describe('Shared store of used approval tokens: single use across replicas and restarts'),
@@ -279,7 +302,12 @@ export async function loadConfig(
     config.tasks.store.redis.url = env.INFRA_MCP_TASKS_REDIS_URL;
   }
   if (env.INFRA_MCP_APPROVAL_REDIS_URL) {
-    config.approvals.store ??= { redis: { prefix: 'infra-mcp:' } };
+    if (config.approvals.store?.dynamodb)
+      throw new ConfigError(
+        'env INFRA_MCP_APPROVAL_REDIS_URL is set but approvals.store names dynamodb: use one store (unset the variable, or remove approvals.store.dynamodb)',
+      );
+    config.approvals.store ??= {};
+    config.approvals.store.redis ??= { prefix: 'infra-mcp:' };
     config.approvals.store.redis.url = env.INFRA_MCP_APPROVAL_REDIS_URL;
   }
   if (env.INFRA_MCP_HTTP) config.http.listen = env.INFRA_MCP_HTTP;
