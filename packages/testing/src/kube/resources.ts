@@ -91,6 +91,40 @@ export const RESOURCES: KubeResource[] = [
     namespaced: true,
   },
   { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', namespaced: true, sub: ['status'] },
+  // what a Helm chart renders besides workloads (deploy/helm/infra-mcp)
+  {
+    group: 'policy',
+    version: 'v1',
+    kind: 'PodDisruptionBudget',
+    plural: 'poddisruptionbudgets',
+    namespaced: true,
+    shortNames: ['pdb'],
+    sub: ['status'],
+  },
+  {
+    group: 'autoscaling',
+    version: 'v2',
+    kind: 'HorizontalPodAutoscaler',
+    plural: 'horizontalpodautoscalers',
+    namespaced: true,
+    shortNames: ['hpa'],
+    sub: ['status'],
+  },
+  {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'NetworkPolicy',
+    plural: 'networkpolicies',
+    namespaced: true,
+    shortNames: ['netpol'],
+  },
+  ...(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'] as const).map((kind) => ({
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    kind,
+    plural: `${kind.toLowerCase()}s`,
+    namespaced: !kind.startsWith('Cluster'),
+  })),
   // the same kind in a second group (the core "Event" still wins for a bare name, as in kubectl)
   {
     group: 'events.k8s.io',
