@@ -45,6 +45,11 @@ export function killAll() {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => {
+    killAll();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  });
 
 /** Spawn and wait until its output matches `ready`. */
 export function start(cmd, args, opts, ready) {

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ErrorCodes, ToolError } from './errors.js';
 import { canonicalJson, sha256 } from './hash.js';
+import type { HealthReport } from './plugin.js';
 
 /**
  * Remembers which approval tokens were used, so each executes its change once. Single use holds
@@ -21,6 +22,8 @@ export interface ApprovalStore {
   consume(id: string, expiresAt: number): Promise<boolean>;
   /** Whether token `id` was used already (to say so before re-planning); consume stays the authority. */
   used?(id: string): Promise<boolean>;
+  /** Whether a shared store can be reached now (/readyz, `infra-mcp doctor`). */
+  health?(): Promise<HealthReport>;
   close?(): Promise<void>;
 }
 

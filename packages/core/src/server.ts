@@ -173,7 +173,10 @@ export class InfraMcpServer {
     return this.inflight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Health of every enabled plugin instance (doctor, /readyz). */
+  /**
+   * Health of every enabled plugin instance and of the shared approval and task stores (doctor,
+   * /readyz): a replica whose store is unreachable cannot run approved calls or tasks.
+   */
   async health(): Promise<{ plugin: string; instance: string; report: HealthReport }[]> {
     const checks = this.registry.runtimes.flatMap((r) =>
       r.instanceNames.map(async (instance) => ({
@@ -182,6 +185,19 @@ export class InfraMcpServer {
         report: await r.health(instance),
       })),
     );
+    const stores = [
+      ['approvals', this.approvalStore],
+      ['tasks', this.tasks?.store],
+    ] as const;
+    for (const [name, store] of stores)
+      if (store?.health) {
+        const check = store.health.bind(store);
+        checks.push(
+          check()
+            .catch((err: Error): HealthReport => ({ ok: false, message: err.message }))
+            .then((report) => ({ plugin: name, instance: 'store', report })),
+        );
+      }
     return Promise.all(checks);
   }
 

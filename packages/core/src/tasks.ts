@@ -7,6 +7,7 @@ import {
   type Task,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from './log.js';
+import type { HealthReport } from './plugin.js';
 
 /**
  * MCP tasks (2025-11-25, experimental) for long tool calls: a client that sends `tools/call` with a
@@ -44,6 +45,13 @@ export interface TaskStore {
     cursor: string | undefined,
     limit: number,
   ): Promise<{ tasks: StoredTask[]; nextCursor?: string }>;
+  /**
+   * True when other processes change the store too (Redis, DynamoDB): a tasks/cancel answered by
+   * another replica is then seen by polling the tasks this process runs, every poll interval.
+   */
+  readonly shared?: boolean;
+  /** Whether a shared store can be reached now (/readyz, `infra-mcp doctor`). */
+  health?(): Promise<HealthReport>;
   /** Release a connection (a shared store); called when the server closes. */
   close?(): Promise<void>;
 }
@@ -166,6 +174,9 @@ export class Tasks {
   private readonly running = new Map<string, AbortController>();
   private readonly runs = new Set<Promise<void>>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Polls a shared store for cancels made on another replica, while calls run here. */
+  private cancelWatch?: NodeJS.Timeout;
+  private pollingCancels = false;
 
   constructor(
     options: TaskOptions = {},
@@ -226,9 +237,38 @@ export class Tasks {
     const run = this.run(task.taskId, call, control).finally(() => {
       this.running.delete(task.taskId);
       this.runs.delete(run);
+      if (this.running.size === 0) this.stopCancelWatch();
     });
     this.runs.add(run);
+    if (this.store.shared && !this.cancelWatch) {
+      this.cancelWatch = setInterval(() => void this.pollCancels(), this.pollInterval);
+      this.cancelWatch.unref();
+    }
     return task;
+  }
+
+  /** A task this process runs, cancelled through another replica: abort its call here. */
+  private async pollCancels(): Promise<void> {
+    if (this.pollingCancels) return;
+    this.pollingCancels = true;
+    try {
+      for (const [taskId, controller] of this.running) {
+        if (controller.signal.aborted) continue;
+        const entry = await this.store.get(taskId).catch((err: Error) => {
+          this.log?.warn(`tasks: cannot read ${taskId} to see whether it was cancelled: ${err.message}`);
+          return undefined;
+        });
+        if (entry?.task.status === 'cancelled')
+          controller.abort(new Error('the task was cancelled by the client'));
+      }
+    } finally {
+      this.pollingCancels = false;
+    }
+  }
+
+  private stopCancelWatch(): void {
+    clearInterval(this.cancelWatch);
+    this.cancelWatch = undefined;
   }
 
   private async run(
@@ -334,6 +374,7 @@ export class Tasks {
    * resolves when they have answered, or after `waitMs`.
    */
   async close(reason: Error, waitMs = 5000): Promise<void> {
+    this.stopCancelWatch();
     for (const controller of this.running.values()) controller.abort(reason);
     if (this.runs.size === 0) return;
     let timer: NodeJS.Timeout | undefined;

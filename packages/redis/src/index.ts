@@ -1,4 +1,4 @@
-import type { ApprovalStore, StoredTask, TaskStore } from '@infra-mcp/core';
+import type { ApprovalStore, HealthReport, StoredTask, TaskStore } from '@infra-mcp/core';
 
 /** The few commands the stores use: a node-redis client (`createClient()`) fits, and so does a test double. */
 export interface RedisCommands {
@@ -101,6 +101,32 @@ export class RedisApprovalStore implements ApprovalStore {
     return (await (await this.connection()).exists(this.key(id))) > 0;
   }
 
+  /**
+   * A PING, bounded by `commandTimeoutMs`: not ok while Redis cannot be reached (the client
+   * reconnects by itself; the next check after that is ok again).
+   */
+  async health(): Promise<HealthReport> {
+    const where = `Redis ${redactUrl(this.options.url ?? 'redis://127.0.0.1:6379')} (prefix ${this.prefix})`;
+    const limit = this.options.commandTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.connection().then((c) => c.sendCommand(['PING'])),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit);
+        }),
+      ]);
+      return { ok: true, message: `reached ${where}` };
+    } catch (err) {
+      return {
+        ok: false,
+        message: `cannot reach ${where}: ${(err as Error).message}; approved calls and tasks fail until it answers`,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async close(): Promise<void> {
     await this.client?.catch(() => {});
     const c = this.owned;
@@ -193,6 +219,8 @@ return 1`;
  * the TTLs, not by a count: `create` always accepts.
  */
 export class RedisTaskStore implements TaskStore {
+  /** Replicas poll the tasks they run here, so a tasks/cancel on any replica stops the call. */
+  readonly shared = true;
   readonly prefix: string;
   private readonly runningTtlMs: number;
   private readonly conn: RedisApprovalStore;
@@ -268,6 +296,10 @@ export class RedisTaskStore implements TaskStore {
     const lastRank = (await this.cmd(['ZRANK', key, last])) as number | null;
     const more = lastRank === null ? total > start + tasks.length : Number(lastRank) + 1 < total;
     return { tasks, ...(more && tasks.length ? { nextCursor: tasks.at(-1)!.task.taskId } : {}) };
+  }
+
+  health(): Promise<HealthReport> {
+    return this.conn.health();
   }
 
   async close(): Promise<void> {
