@@ -10,6 +10,7 @@
 // in this process (keep-alive, one socket each). CPU per process group is sampled from /proc.
 //
 //   pnpm build && node bench/replicas.mjs [--clients 50,200] [--seconds 15] [--warmup 2] [--repeat 1]
+//                                         [--configs 'bare,bare x3,ours,ours+lb,ours x3']
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,6 +37,7 @@ const { values: opt } = parseArgs({
     seconds: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '2' },
     repeat: { type: 'string', default: '1' },
+    configs: { type: 'string', default: 'bare,bare x3,ours,ours+lb,ours x3' },
     'serve-bare': { type: 'string' },
   },
 });
@@ -95,7 +97,7 @@ async function main() {
   const SECONDS = Number(opt.seconds);
   const WARMUP = Number(opt.warmup);
   const REPEAT = Number(opt.repeat);
-  const CONFIGS = ['bare', 'bare x3', 'ours', 'ours+lb', 'ours x3'];
+  const CONFIGS = opt.configs.split(',');
   const results = [];
   for (let rep = 0; rep < REPEAT; rep++)
     for (const clients of CLIENTS) {
@@ -264,7 +266,7 @@ async function main() {
       const of = (c) => rs.filter((r) => r.config === c && r.clients === clients);
       const mean = (c, f) => {
         const l = of(c);
-        return l.reduce((a, r) => a + f(r), 0) / l.length;
+        return l.length ? l.reduce((a, r) => a + f(r), 0) / l.length : Number.NaN;
       };
       for (const config of CONFIGS) {
         const ok = mean(config, (r) => r.okPerSec);

@@ -1,7 +1,7 @@
 // Real parts for the replica load run (deploy/load/replicas.mjs) and the replica bench
 // (bench/replicas.mjs): redis-server, N `infra-mcp --http` replicas, haproxy in front, all on loopback.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,12 +131,15 @@ export async function startReplicas({ n, dir, env, auditFile, config }) {
 }
 
 /**
- * haproxy in front of `ports`: round robin, /healthz checked every 500 ms. A request whose
- * connection to a server fails (a dead replica not yet marked down) is sent to another server
- * (`retries` + `redispatch`: it never reached the first); a request a server received is never
- * sent twice.
+ * haproxy in front of `ports`: round robin, /healthz checked every 500 ms, at most `maxconn`
+ * requests at once per replica (more wait in haproxy's queue: a replica handed every request at
+ * once answers its health check too late and is taken out). A request whose connection to a
+ * replica fails is sent to another one (`retries` + `redispatch`: it never reached the first), and
+ * that first failed connection marks the replica down at once (`observe layer4 error-limit 1`):
+ * otherwise a dead replica, with free `maxconn` slots while the live ones are full, draws every
+ * retry until its health check fails. A request a replica received is never sent twice.
  */
-export async function startHaproxy(dir, ports) {
+export async function startHaproxy(dir, ports, { maxconn = 64 } = {}) {
   const lbPort = await freePort();
   const cfg = join(dir, 'haproxy.cfg');
   writeFileSync(
@@ -149,6 +152,7 @@ defaults
   timeout client 30s
   timeout server 30s
   timeout check 5s
+  timeout queue 30s
   retries 2
   option redispatch 1
 frontend mcp
@@ -157,10 +161,14 @@ frontend mcp
 backend replicas
   balance roundrobin
   option httpchk GET /healthz
-${ports.map((p, i) => `  server r${i} 127.0.0.1:${p} check inter 500 fall 2 rise 2`).join('\n')}
+${ports.map((p, i) => `  server r${i} 127.0.0.1:${p} check inter 500 fall 2 rise 2 maxconn ${maxconn} observe layer4 error-limit 1 on-error mark-down`).join('\n')}
 `,
   );
-  const child = spawn('haproxy', ['-f', cfg, '-db'], { stdio: 'ignore' });
+  // its alerts (a server going DOWN or UP) to a file, for `events()`
+  const logFile = join(dir, 'haproxy.log');
+  const out = openSync(logFile, 'a');
+  const child = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', out, out] });
+  closeSync(out);
   children.push(child);
   // ready when it answers through to a healthy server
   const url = `http://127.0.0.1:${lbPort}`;
@@ -172,7 +180,12 @@ ${ports.map((p, i) => `  server r${i} 127.0.0.1:${p} check inter 500 fall 2 rise
     if (child.exitCode !== null) throw new Error(`haproxy exited (${child.exitCode}); config ${cfg}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port: lbPort, url: `${url}/mcp`, child };
+  const events = () =>
+    readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((l) => / is (DOWN|UP)/.test(l))
+      .map((l) => l.replace(/^.*Server replicas\//, '').replace(/, check duration.*$/, ''));
+  return { port: lbPort, url: `${url}/mcp`, child, events };
 }
 
 /** Stop a child with SIGTERM and wait for it. */

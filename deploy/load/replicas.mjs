@@ -173,6 +173,7 @@ log(
     .join(' ')}`,
 );
 for (const line of usage) log(`  ${line}`);
+log(`haproxy: ${lb.events().join('; ') || 'no server went down or up'}`);
 const samples = new Map();
 for (const f of failures) samples.set(f.message.slice(0, 80), (samples.get(f.message.slice(0, 80)) ?? 0) + 1);
 if (samples.size) log(`failures by message: ${JSON.stringify([...samples].slice(0, 5))}`);
