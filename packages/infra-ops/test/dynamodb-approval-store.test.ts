@@ -107,4 +107,26 @@ describe('DynamoApprovalStore (dynalite)', () => {
     expect(backend.applies).toEqual([]);
     await A.close();
   });
+
+  it('health (for /readyz and doctor): ok while the table answers, not ok naming it when it cannot be reached', async () => {
+    const up = storeOf('healthy');
+    expect(await up.health()).toEqual({
+      ok: true,
+      message: `reached DynamoDB approval table healthy at ${ddb.url}`,
+    });
+    await up.close();
+    const srv = createNetServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const down = storeOf('healthy', `http://127.0.0.1:${port}`);
+    const report = await down.health();
+    expect(report.ok).toBe(false);
+    expect(report.message).toMatch(
+      new RegExp(
+        `^DynamoDB approval table healthy at http://127.0.0.1:${port}: .*approved calls fail until it answers$`,
+      ),
+    );
+    await down.close();
+  });
 });

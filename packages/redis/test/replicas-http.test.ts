@@ -2,9 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type InfraMcpServer } from '@infra-mcp/core';
 import { type RunningHttp, serveHttp } from '@infra-mcp/core/http';
 import { quietLogger } from '@infra-mcp/testing';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema, CreateTaskResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, newBackend, ops } from '../../core/test/ops-plugin.js';
 import { RedisApprovalStore, RedisTaskStore } from '../src/index.js';
@@ -50,14 +47,30 @@ async function replica(
   return { app, http };
 }
 
-async function client(http: RunningHttp): Promise<Client> {
-  const c = new Client({ name: 'replica-test', version: '1' });
-  await c.connect(
-    new StreamableHTTPClientTransport(new URL(http.url), {
-      requestInit: { headers: { authorization: `Bearer ${TOKEN}` } },
-    }),
-  );
-  return c;
+let ids = 0;
+/** One JSON-RPC request to a replica's /mcp (stateless Streamable HTTP), as any MCP client sends it. */
+async function rpc(http: RunningHttp, method: string, params: Record<string, unknown>): Promise<any> {
+  const res = await fetch(http.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      authorization: `Bearer ${TOKEN}`,
+      'mcp-protocol-version': '2025-11-25',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: ++ids, method, params }),
+  });
+  const text = await res.text();
+  const data = text.startsWith('{')
+    ? text
+    : text
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .at(-1)
+        ?.slice(6);
+  const msg = JSON.parse(data ?? '{}');
+  if (msg.error) throw new Error(`${method}: ${msg.error.message}`);
+  return msg.result;
 }
 
 /** Polls `check` until it returns a value (or fails naming `what` after 30 s). */
@@ -127,35 +140,26 @@ describe('replicas over HTTP with a real redis-server', () => {
     backend.guest.stopAfterChecks = 1_000_000; // the guest never stops by itself
     const a = await replica(backend, 'cancel:');
     const b = await replica(backend, 'cancel:');
-    const onA = await client(a.http);
-    const onB = await client(b.http);
-
-    const dry = await onA.request(
-      { method: 'tools/call', params: { name: 'ops_stop', arguments: { vmid: 100 } } },
-      CallToolResultSchema,
-    );
-    const approval = (dry.structuredContent as { approval: string }).approval;
-    const { task } = await onA.request(
-      { method: 'tools/call', params: { name: 'ops_stop', arguments: { vmid: 100, approval }, task: {} } },
-      CreateTaskResultSchema,
-    );
+    const dry = await rpc(a.http, 'tools/call', { name: 'ops_stop', arguments: { vmid: 100 } });
+    const { approval } = dry.structuredContent;
+    const { task } = await rpc(a.http, 'tools/call', {
+      name: 'ops_stop',
+      arguments: { vmid: 100, approval },
+      task: {},
+    });
+    expect(task.status).toBe('working');
     await until('the call polls the guest on A', async () => (backend.guest.checks > 2 ? true : undefined));
     expect(a.app.tasks?.active).toBe(1);
 
-    const cancelled = await onB.experimental.tasks.cancelTask(task.taskId);
+    const cancelled = await rpc(b.http, 'tasks/cancel', { taskId: task.taskId });
     expect(cancelled.status).toBe('cancelled');
     // A sees the cancel in Redis and aborts its call: the task's answer, read through B, says so
-    const result: any = await onB.request(
-      { method: 'tasks/result', params: { taskId: task.taskId } },
-      CallToolResultSchema,
-    );
+    const result = await rpc(b.http, 'tasks/result', { taskId: task.taskId });
     expect(result.isError).toBe(true);
     expect(result._meta['infra-mcp/error'].code).toBe('cancelled');
     await until('A runs no task', async () => (a.app.tasks?.active === 0 ? true : undefined));
     const checks = backend.guest.checks;
     await new Promise((r) => setTimeout(r, 300));
     expect(backend.guest.checks).toBe(checks); // the backend is no longer polled
-    await onA.close();
-    await onB.close();
   });
 });

@@ -10,7 +10,7 @@
  * Items: `id` (hash key) and `expiresAt` (epoch seconds; enable the table's TTL on it to let
  * DynamoDB drop spent tokens). While the table cannot be reached, approved calls fail and nothing runs.
  */
-import type { ApprovalStore } from '@infra-mcp/core';
+import type { ApprovalStore, HealthReport } from '@infra-mcp/core';
 import { DynamoTable, type DynamoTableOptions } from '../audit/dynamodb-table.js';
 
 export type DynamoApprovalStoreOptions = DynamoTableOptions;
@@ -54,6 +54,16 @@ export class DynamoApprovalStore implements ApprovalStore {
         throw this.t.fail('GetItem', e);
       });
     return r.Item !== undefined;
+  }
+
+  /** A consistent read of the table (/readyz, `infra-mcp doctor`): not ok while it cannot be reached. */
+  async health(): Promise<HealthReport> {
+    try {
+      await this.used('infra-mcp-health-check');
+      return { ok: true, message: `reached ${this.t.where()}` };
+    } catch (e) {
+      return { ok: false, message: `${(e as Error).message}; approved calls fail until it answers` };
+    }
   }
 
   close(): Promise<void> {
