@@ -18,7 +18,12 @@ const exec = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'infra-ops-helm-release-'));
 const root = join(dir, 'charts');
 const kubeconfig = join(dir, 'kubeconfig');
-const SECRETS = ['prod-db-password-42', 'chart-default-db-password', 'chart-default-api-token', 'set-pass-7731'];
+const SECRETS = [
+  'prod-db-password-42',
+  'chart-default-db-password',
+  'chart-default-api-token',
+  'set-pass-7731',
+];
 
 let fake: FakeKube;
 let t: TestClient;
@@ -82,7 +87,9 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
     expect(r.isError, r.text).toBe(false);
     expect(r.structured.dryRun).toBe(true);
     expect(r.structured.preview).toMatchObject({ action: 'install', fromRevision: null, chart: 'web-1.2.0' });
-    expect(r.structured.preview.objects.map((o: { object: string; action: string }) => [o.object, o.action])).toEqual([
+    expect(
+      r.structured.preview.objects.map((o: { object: string; action: string }) => [o.object, o.action]),
+    ).toEqual([
       ['Secret shop/shop-db', 'create'],
       ['Service shop/shop-web', 'create'],
       ['Deployment shop/shop-web', 'create'],
@@ -96,7 +103,12 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
   it('the approved install applies; list, status and history agree with helm', async () => {
     const r = await approve('helm_upgrade', { release: 'shop', chart: 'web', values: ['prod.yaml'] });
     expect(r.isError, r.text).toBe(false);
-    expect(r.structured).toMatchObject({ release: 'shop', namespace: 'shop', revision: 1, status: 'deployed' });
+    expect(r.structured.result).toMatchObject({
+      release: 'shop',
+      namespace: 'shop',
+      revision: 1,
+      status: 'deployed',
+    });
     expect(deployment()?.spec.replicas).toBe(3);
 
     const [cli] = JSON.parse(await helmCli('list', '-o', 'json'));
@@ -109,7 +121,9 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
         status: cli.status,
         chart: cli.chart,
         appVersion: cli.app_version,
-        updated: expect.stringMatching(new RegExp(`^${cli.updated.slice(0, 10)}T${cli.updated.slice(11, 19)}Z$`)),
+        updated: expect.stringMatching(
+          new RegExp(`^${cli.updated.slice(0, 10)}T${cli.updated.slice(11, 19)}Z$`),
+        ),
       },
     ]);
     expect(list.text).toMatch(/NAME\s+NAMESPACE\s+REV\s+STATUS\s+CHART\s+APP\s+UPDATED/);
@@ -119,13 +133,15 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
     expect(status.structured).toMatchObject({
       revision: cliStatus.version,
       status: cliStatus.info.status,
-      chart: `${cliStatus.chart.metadata.name}-${cliStatus.chart.metadata.version}`,
-      appVersion: cliStatus.chart.metadata.appVersion,
+      chart: cli.chart,
+      appVersion: cli.app_version,
       description: cliStatus.info.description,
     });
-    expect(status.structured.objects).toEqual(
-      expect.arrayContaining(['Secret/shop-db', 'Service/shop-web', 'Deployment/shop-web']),
-    );
+    expect([...status.structured.objects].sort()).toEqual([
+      'Deployment/shop-web',
+      'Secret/shop-db',
+      'Service/shop-web',
+    ]);
     for (const s of SECRETS) expect(JSON.stringify(status.raw)).not.toContain(s);
   });
 
@@ -157,7 +173,9 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
     expect(secret).toMatchObject({ action: 'update', changes: [{ path: 'stringData.password' }] });
     expect(secret.changes[0].from).toMatch(/^\(hidden [0-9a-f]{8}\)$/);
     expect(secret.changes[0].to).not.toBe(secret.changes[0].from);
-    expect(objects.find((o: { object: string }) => o.object === 'Service shop/shop-web').action).toBe('unchanged');
+    expect(objects.find((o: { object: string }) => o.object === 'Service shop/shop-web').action).toBe(
+      'unchanged',
+    );
     expect(r.text).toMatch(/~ Deployment shop\/shop-web \(update\)\n\s+spec.replicas: 3 -> 5/);
     expect(r.text).toContain('revision 1 -> 2');
     for (const s of SECRETS) expect(JSON.stringify(r.raw)).not.toContain(s);
@@ -165,7 +183,7 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
 
     const done = await t.call('helm_upgrade', { ...args, approval: r.structured.approval });
     expect(done.isError, done.text).toBe(false);
-    expect(done.structured.revision).toBe(2);
+    expect(done.structured.result.revision).toBe(2);
     expect(deployment()?.spec.replicas).toBe(5);
     expect(deployment()?.spec.template.spec.containers[0].image).toBe('registry.example.com/web:2.1.0');
     for (const s of SECRETS) expect(JSON.stringify(done.raw)).not.toContain(s);
@@ -178,7 +196,7 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
     const r = await t.call('helm_upgrade', { ...args, approval: preview.structured.approval });
     writeFileSync(join(root, 'bigger.yaml'), 'replicaCount: 5\n');
     expect(r.isError, r.text).toBe(false);
-    expect(r.structured.revision).toBe(3);
+    expect(r.structured.result.revision).toBe(3);
     expect(deployment()?.spec.replicas).toBe(5);
   });
 
@@ -206,7 +224,15 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
         h.status,
         h.description,
       ]),
-    ).toEqual(cli.reverse().map((h: { revision: number; status: string; description: string }) => [h.revision, h.status, h.description]));
+    ).toEqual(
+      cli
+        .reverse()
+        .map((h: { revision: number; status: string; description: string }) => [
+          h.revision,
+          h.status,
+          h.description,
+        ]),
+    );
   });
 
   it('rollback: preview the diff back to revision 1, cluster unchanged; approved, a new revision', async () => {
@@ -214,14 +240,20 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
     const preview = await t.call('helm_rollback', { release: 'shop', revision: 1 });
     expect(preview.isError, preview.text).toBe(false);
     expect(preview.structured.preview).toMatchObject({ from: 4, to: 1 });
-    const deploy = preview.structured.preview.objects.find((o: { object: string }) => o.object === 'Deployment shop/shop-web');
+    const deploy = preview.structured.preview.objects.find(
+      (o: { object: string }) => o.object === 'Deployment shop/shop-web',
+    );
     expect(deploy.changes).toContainEqual({ path: 'spec.replicas', from: 4, to: 3 });
     expect(preview.text).toContain('revision 4 -> 1');
     expect(store()).toBe(before);
 
-    const r = await t.call('helm_rollback', { release: 'shop', revision: 1, approval: preview.structured.approval });
+    const r = await t.call('helm_rollback', {
+      release: 'shop',
+      revision: 1,
+      approval: preview.structured.approval,
+    });
     expect(r.isError, r.text).toBe(false);
-    expect(r.structured).toMatchObject({ from: 4, to: 1, revision: 5 });
+    expect(r.structured.result).toMatchObject({ from: 4, to: 1, revision: 5 });
     expect(deployment()?.spec.replicas).toBe(3);
     const cli = JSON.parse(await helmCli('history', 'shop', '-o', 'json'));
     expect(cli.at(-1)).toMatchObject({ revision: 5, status: 'deployed' });
@@ -237,7 +269,9 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
     const before = store();
     const preview = await t.call('helm_uninstall', { release: 'shop' });
     expect(preview.isError, preview.text).toBe(false);
-    expect(preview.structured.preview.objects.map((o: { object: string; action: string }) => [o.object, o.action])).toEqual([
+    expect(
+      preview.structured.preview.objects.map((o: { object: string; action: string }) => [o.object, o.action]),
+    ).toEqual([
       ['Secret shop/shop-db', 'delete'],
       ['Service shop/shop-web', 'delete'],
       ['Deployment shop/shop-web', 'delete'],
@@ -246,10 +280,12 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
     expect(store()).toBe(before);
     const r = await t.call('helm_uninstall', { release: 'shop', approval: preview.structured.approval });
     expect(r.isError, r.text).toBe(false);
-    expect(r.structured.deleted).toHaveLength(3);
+    expect(r.structured.result.deleted).toHaveLength(3);
     expect(deployment()).toBeUndefined();
     expect(JSON.parse(await helmCli('list', '-o', 'json'))).toEqual([]);
-    const releaseSecrets = fake.store.all().filter((o) => o.kind === 'Secret' && o.metadata.labels?.owner === 'helm');
+    const releaseSecrets = fake.store
+      .all()
+      .filter((o) => o.kind === 'Secret' && o.metadata.labels?.owner === 'helm');
     expect(releaseSecrets).toEqual([]);
   });
 
@@ -289,10 +325,10 @@ describe('refusals: nothing runs', () => {
 
   it('namespaces outside the allow-list are refused; allNamespaces shows only allowed ones', async () => {
     const r = await t.call('helm_list', { namespace: 'kube-system' });
-    expect(r.errorCode).toBe('denied');
+    expect(r.errorCode).toBe('denied_by_policy');
     expect(r.text).toMatch(/namespace "kube-system"/);
     const up = await t.call('helm_upgrade', { release: 'x', chart: 'web', namespace: 'kube-system' });
-    expect(up.errorCode).toBe('denied');
+    expect(up.errorCode).toBe('denied_by_policy');
     await helmCli('install', 'hidden', join(root, 'web'), '-n', 'kube-system');
     await helmCli('install', 'seen', join(root, 'web'));
     const all = await t.call('helm_list', { allNamespaces: true });

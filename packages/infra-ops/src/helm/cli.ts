@@ -57,7 +57,7 @@ export function valuesFiles(ctx: Ctx, files: string[]): string[] {
 export async function helm(
   ctx: Ctx,
   args: string[],
-  opts: { okCodes?: number[]; cwd?: string; hint?: string } = {},
+  opts: { okCodes?: number[]; cwd?: string; hint?: string; rawStdout?: boolean } = {},
 ): Promise<RunResult> {
   const c = ctx.client.config;
   const h = ctx.client.home;
@@ -78,10 +78,16 @@ export async function helm(
     timeoutMs: c.timeoutMs,
     maxOutputBytes: c.maxOutputBytes,
     mask: ctx.client.mask,
+    rawStdout: opts.rawStdout,
     signal: ctx.signal,
   });
   if (r.timedOut || !(opts.okCodes ?? [0]).includes(r.exitCode ?? -1))
-    throw failure(`helm ${args[0]}`, r, opts.hint ?? 'fix the chart or values as the message says');
+    throw failure(
+      `helm ${args[0]}`,
+      // a failure may quote stdout: never unmasked
+      opts.rawStdout ? { ...r, stdout: ctx.client.mask(r.stdout) } : r,
+      opts.hint ?? 'fix the chart or values as the message says',
+    );
   if (r.capped)
     throw new ToolError(
       'output_too_large',

@@ -3,9 +3,9 @@
  * checked `namespace` argument, passed to helm as argv (`--kubeconfig`, `--kube-context`, `-n`).
  */
 import { createHash } from 'node:crypto';
-import { checkAllowed, isSecretKey, isToolError, ToolError } from '@infra-mcp/core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkAllowed, isSecretKey, isToolError, ToolError } from '@infra-mcp/core';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { type Ctx, helm } from './cli.js';
@@ -56,10 +56,16 @@ export function clusterArgs(ctx: Ctx, namespace?: string): string[] {
 const NOT_FOUND = /release: not found/;
 
 /** helm with cluster args; "release: not found" becomes a not_found error naming release and namespace. */
-export async function helmRelease(ctx: Ctx, args: string[], where: { release?: string; namespace?: string }) {
+export async function helmRelease(
+  ctx: Ctx,
+  args: string[],
+  where: { release?: string; namespace?: string },
+  opts: { rawStdout?: boolean } = {},
+) {
   try {
     return await helm(ctx, [...args, ...clusterArgs(ctx, where.namespace)], {
       hint: 'check the release, the namespace and plugins.helm.kubeconfig/context',
+      ...opts,
     });
   } catch (err) {
     if (where.release && isToolError(err) && err.code === 'command_failed' && NOT_FOUND.test(err.message))
@@ -132,10 +138,13 @@ export async function revisionManifest(
   namespace: string,
   revision: number,
 ): Promise<{ objects: ManifestObject[]; sha256: string }> {
-  const r = await helmRelease(ctx, ['get', 'manifest', release, '--revision', String(revision)], {
-    release,
-    namespace,
-  });
+  // unmasked: Secret values are hidden per object below, so that a changed one still shows as changed
+  const r = await helmRelease(
+    ctx,
+    ['get', 'manifest', release, '--revision', String(revision)],
+    { release, namespace },
+    { rawStdout: true },
+  );
   return rendered(ctx, r.stdout, namespace, `the manifest of revision ${revision}`);
 }
 

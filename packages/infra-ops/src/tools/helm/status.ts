@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { tool } from '../../helm/cli.js';
 import {
   helmRelease,
+  history,
   isoTime,
   namespaceArg,
   namespaceOf,
@@ -47,17 +48,20 @@ export const statusTool = tool({
     const s = parseJsonOut<StatusJson>(r.stdout, 'helm status');
     // the values the release was made with: their credentials are masked wherever they might show
     registerSecrets(ctx, s.config, s.chart?.values);
-    const m = s.chart?.metadata ?? {};
+    // helm 4 leaves the chart out of status: the latest history entry has it (as `helm list` shows it)
+    const latest = (await history(ctx, args.release, namespace, 1)).at(-1);
+    const m = s.chart?.metadata;
     const objects = Object.values(s.info?.resources ?? {})
       .flat()
+      .filter((o) => o.metadata?.name) // related lists (PodList) have no name
       .map((o) => `${o.kind}/${o.metadata?.name}`);
     const data = {
       name: s.name ?? args.release,
       namespace: s.namespace ?? namespace,
       revision: s.version ?? 0,
       status: s.info?.status ?? '',
-      chart: `${m.name ?? '?'}-${m.version ?? '?'}`,
-      appVersion: m.appVersion ?? '',
+      chart: m ? `${m.name}-${m.version}` : (latest?.chart ?? ''),
+      appVersion: m ? (m.appVersion ?? '') : (latest?.appVersion ?? ''),
       updated: isoTime(s.info?.last_deployed ?? ''),
       firstDeployed: isoTime(s.info?.first_deployed ?? ''),
       description: s.info?.description ?? '',

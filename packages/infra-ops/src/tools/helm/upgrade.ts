@@ -111,8 +111,10 @@ export const upgradeTool = tool({
     try {
       const current =
         revision === null ? null : await revisionManifest(ctx, args.release, namespace, revision);
+      // unmasked: only the manifest is used, its secrets hidden per object
       const r = await helm(ctx, upgradeArgv(ctx, held, true), {
         hint: 'fix the chart or values as the message says; nothing was changed',
+        rawStdout: true,
       });
       const rel = parseJsonOut<ReleaseJson>(r.stdout, 'helm upgrade --dry-run');
       registerSecrets(ctx, rel.config, rel.chart?.values);
