@@ -163,9 +163,9 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
       expect.arrayContaining([
         { path: 'spec.replicas', from: 3, to: 5 },
         {
-          path: 'spec.template.spec.containers',
-          from: expect.anything(),
-          to: expect.arrayContaining([expect.objectContaining({ image: 'registry.example.com/web:2.1.0' })]),
+          path: 'spec.template.spec.containers[web].image',
+          from: 'registry.example.com/web:2.0.1',
+          to: 'registry.example.com/web:2.1.0',
         },
       ]),
     );
@@ -276,7 +276,7 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
       ['Service shop/shop-web', 'delete'],
       ['Deployment shop/shop-web', 'delete'],
     ]);
-    expect(preview.text).toContain('3 objects deleted; history deleted');
+    expect(preview.text).toContain('3 objects to delete; history deleted');
     expect(store()).toBe(before);
     const r = await t.call('helm_uninstall', { release: 'shop', approval: preview.structured.approval });
     expect(r.isError, r.text).toBe(false);

@@ -121,11 +121,32 @@ export function parseRendered(text: string, defaultNamespace: string, what: stri
   return out;
 }
 
-/** Leaf-level differences (arrays compared whole). */
+/** An array whose items are objects each with a distinct string `name` (containers, env, ports). */
+function byName(a: unknown[]): Map<string, unknown> | null {
+  const m = new Map<string, unknown>();
+  for (const x of a) {
+    if (!isObj(x) || typeof x.name !== 'string' || m.has(x.name)) return null;
+    m.set(x.name, x);
+  }
+  return m;
+}
+
+/**
+ * Leaf-level differences. Arrays of named items are matched by name (`containers[web].image`), arrays
+ * of the same length item by item (`args[1]`); others are compared whole.
+ */
 export function diffFields(a: unknown, b: unknown, path = ''): FieldChange[] {
   if (isObj(a) && isObj(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     return keys.flatMap((k) => diffFields(a[k], b[k], path ? `${path}.${k}` : k));
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const [na, nb] = [byName(a), byName(b)];
+    if (na && nb) {
+      const names = [...new Set([...na.keys(), ...nb.keys()])];
+      return names.flatMap((n) => diffFields(na.get(n), nb.get(n), `${path}[${n}]`));
+    }
+    if (a.length === b.length) return a.flatMap((x, i) => diffFields(x, b[i], `${path}[${i}]`));
   }
   if (JSON.stringify(a) === JSON.stringify(b)) return [];
   return [{ path, ...(a !== undefined ? { from: a } : {}), ...(b !== undefined ? { to: b } : {}) }];

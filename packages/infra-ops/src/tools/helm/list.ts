@@ -83,7 +83,7 @@ export const listTool = tool({
       narrow: 'filter, or namespace',
       data: (page) => ({ total: rows.length, releases: page.items }),
       text: (page, range) => [
-        `${rows.length} releases in ${where}${range}`,
+        `${rows.length} release${rows.length === 1 ? '' : 's'} in ${where}${range}`,
         ...(page.items.length ? [table(head, page.items.map(cells))] : []),
       ],
     });

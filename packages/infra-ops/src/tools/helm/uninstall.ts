@@ -70,7 +70,7 @@ export const uninstallTool = tool({
     return {
       change: { ...held, manifest: current.sha256, objects: diffs.map((d) => [d.object, d.action]) },
       preview: { release: args.release, namespace, revision: rev, objects: diffs },
-      summary: `helm uninstall ${args.release} in ${namespace} (revision ${rev}): ${gone} objects deleted${diffs.length > gone ? `, ${diffs.length - gone} kept` : ''}${args.keepHistory ? '; history kept' : '; history deleted'}`,
+      summary: `helm uninstall ${args.release} in ${namespace} (revision ${rev}): ${gone} object${gone === 1 ? '' : 's'} to delete${diffs.length > gone ? `, ${diffs.length - gone} kept` : ''}${args.keepHistory ? '; history kept' : '; history deleted'}`,
       items: diffs.map((d) => ({ text: diffLine(d), data: d })),
       handle: held,
     };
