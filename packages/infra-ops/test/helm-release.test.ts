@@ -127,6 +127,8 @@ describe('install, upgrade, rollback, uninstall: preview first, then exactly wha
       },
     ]);
     expect(list.text).toMatch(/NAME\s+NAMESPACE\s+REV\s+STATUS\s+CHART\s+APP\s+UPDATED/);
+    expect((await t.call('helm_list', { filter: '^sh' })).structured.total).toBe(1);
+    expect((await t.call('helm_list', { filter: '^nomatch$' })).structured.total).toBe(0);
 
     const status = await t.call('helm_status', { release: 'shop' });
     const cliStatus = JSON.parse(await helmCli('status', 'shop', '-o', 'json'));

@@ -50,7 +50,7 @@ export const listTool = tool({
         '--max',
         String(MAX),
         ...(args.allNamespaces ? ['-A'] : []),
-        ...(args.filter ? ['--filter', args.filter] : []),
+        ...(args.filter ? [`--filter=${args.filter}`] : []),
       ],
       { namespace },
     );

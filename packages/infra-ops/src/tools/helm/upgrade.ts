@@ -58,8 +58,7 @@ interface ReleaseJson {
   config?: unknown;
 }
 
-const setArgs = (set: Record<string, string>) =>
-  Object.entries(set).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+const setArgs = (set: Record<string, string>) => Object.entries(set).map(([k, v]) => `--set=${k}=${v}`);
 
 function upgradeArgv(ctx: Parameters<typeof clusterArgs>[0], h: Held, dryRun: boolean): string[] {
   return [
@@ -118,9 +117,14 @@ export const upgradeTool = tool({
       });
       const rel = parseJsonOut<ReleaseJson>(r.stdout, 'helm upgrade --dry-run');
       registerSecrets(ctx, rel.config, rel.chart?.values);
-      const text = [rel.manifest ?? '', ...(rel.hooks ?? []).map((h) => h.manifest ?? '')].join('\n---\n');
       const next = rendered(ctx, rel.manifest ?? '', namespace, 'the rendered chart');
-      const whole = rendered(ctx, text, namespace, 'the rendered hooks');
+      // hooks are not diffed, but their Secrets are masked and the approval covers them too
+      const hooks = rendered(
+        ctx,
+        (rel.hooks ?? []).map((h) => h.manifest ?? '').join('\n---\n'),
+        namespace,
+        'the rendered hooks',
+      );
       const diffs: ObjectDiff[] = diffManifests(current?.objects ?? [], next.objects);
       const m = rel.chart?.metadata ?? {};
       const chart = `${m.name ?? '?'}-${m.version ?? '?'}`;
@@ -130,8 +134,9 @@ export const upgradeTool = tool({
           release: args.release,
           namespace,
           revision,
-          // exactly what would be applied (hooks included), hashed, never shown
-          manifest: whole.sha256,
+          // exactly what would be applied, hashed, never shown
+          manifest: next.sha256,
+          hooks: hooks.sha256,
           objects: diffs.map((d) => [d.object, d.action, d.changes.map((c) => c.path)]),
         },
         preview: {
