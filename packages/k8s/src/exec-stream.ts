@@ -114,7 +114,20 @@ export async function execInPod(client: KubeClient, spec: ExecSpec): Promise<Exe
         ws.on('open', () => opened(ws));
         ws.on('error', failed);
         ws.on('message', (data: Buffer) => {
-          if (data.length > 0 && !binary(data[0]!, data.subarray(1))) ws.close();
+          // 255 is v5's close signal of a channel: nothing to read, and client-node throws on it
+          if (data.length === 0 || data[0] === 255) return;
+          try {
+            if (!binary(data[0]!, data.subarray(1))) ws.close();
+          } catch (err) {
+            done(
+              new ToolError(
+                'backend_error',
+                `the exec stream sent what client-node cannot read: ${(err as Error).message}`,
+                'retry; report it if it persists',
+              ),
+            );
+            ws.terminate();
+          }
         });
         ws.on('close', () => done());
       });

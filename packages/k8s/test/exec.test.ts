@@ -173,6 +173,23 @@ describe('k8s_exec', () => {
     expect(execRequests()).toEqual([]);
   });
 
+  it('reports the API server refusing the exec stream (403 on pods/exec) with its message', async () => {
+    c = await cluster({
+      plugin: { execContexts: ['fake'] },
+      fake: { forbid: (r) => r.subresource === 'exec' },
+    });
+    const dry = await c.t.call('k8s_exec', { pod: 'web-7d4-a', command: ['echo', 'x'] });
+    const r = await c.t.call('k8s_exec', {
+      pod: 'web-7d4-a',
+      command: ['echo', 'x'],
+      approval: dry.structured.approval,
+    });
+    expect(r.errorCode).toBe('forbidden');
+    expect(r.text).toContain('cannot create resource "pods/exec"');
+    const k = await kubectl('exec', 'web-7d4-a', '--', 'echo', 'x');
+    expect(k.stderr).toContain('cannot create resource "pods/exec"');
+  });
+
   it('refuses an approval once the pod was replaced (another uid)', async () => {
     c = await enabled();
     const args = { pod: 'web-7d4-a', command: ['echo', 'x'] };
