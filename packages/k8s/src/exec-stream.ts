@@ -63,6 +63,7 @@ export async function execInPod(client: KubeClient, spec: ExecSpec): Promise<Exe
     let status: Obj | undefined;
     let timedOut = false;
     let settled = false;
+    let open = false;
     const done = (err?: Error) => {
       if (settled) return;
       settled = true;
@@ -111,7 +112,10 @@ export async function execInPod(client: KubeClient, spec: ExecSpec): Promise<Exe
             ws.terminate();
           });
         });
-        ws.on('open', () => opened(ws));
+        ws.on('open', () => {
+          open = true;
+          opened(ws);
+        });
         ws.on('error', failed);
         ws.on('message', (data: Buffer) => {
           // 255 is v5's close signal of a channel: nothing to read, and client-node throws on it
@@ -129,7 +133,8 @@ export async function execInPod(client: KubeClient, spec: ExecSpec): Promise<Exe
             ws.terminate();
           }
         });
-        ws.on('close', () => done());
+        // before it opened, a close follows an error that the rejection below reports
+        ws.on('close', () => open && done());
       });
     };
     new Exec(kc, { connect } as never)

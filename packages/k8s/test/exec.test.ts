@@ -1,7 +1,13 @@
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { kubeBinaries, RESOURCES } from '@infra-mcp/testing/kube';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KubeClient } from '../src/client.js';
+import { execInPod } from '../src/exec-stream.js';
 import { argvSecrets } from '../src/tools/exec.js';
 import { type Cluster, cluster, dir } from './cluster.js';
 
@@ -188,6 +194,35 @@ describe('k8s_exec', () => {
     expect(r.text).toContain('cannot create resource "pods/exec"');
     const k = await kubectl('exec', 'web-7d4-a', '--', 'echo', 'x');
     expect(k.stderr).toContain('cannot create resource "pods/exec"');
+  });
+
+  it('an exec stream that cannot connect is a clear error, not an empty answer', async () => {
+    c = await enabled();
+    const kubeconfig = join(dir, 'gone.yaml');
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    writeFileSync(kubeconfig, c.fake.kubeconfig().replace(c.fake.url, `https://127.0.0.1:${port}`));
+    const client = await KubeClient.create({ kubeconfig, timeoutMs: 5000 } as never, {
+      secret: () => {},
+      redact: (s) => s,
+    });
+    const spec = {
+      namespace: 'shop',
+      pod: 'web-7d4-a',
+      container: 'main',
+      command: ['echo'],
+      timeoutMs: 5000,
+      maxOutputBytes: 1024,
+      signal: new AbortController().signal,
+    };
+    await expect(execInPod(client, spec)).rejects.toMatchObject({
+      code: 'backend_unreachable',
+      message: expect.stringContaining('cannot open the exec stream to pod shop/web-7d4-a'),
+    });
   });
 
   it('refuses an approval once the pod was replaced (another uid)', async () => {
