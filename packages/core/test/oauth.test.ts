@@ -1,4 +1,5 @@
 import { createServer as createNetServer } from 'node:net';
+import { type Oidc, signingKey, startOidc } from '@infra-mcp/testing/oidc';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,6 @@ import { type RunningHttp, serveHttp } from '../src/http.js';
 import { createServer, type InfraMcpServer, MemoryAuditSink } from '../src/index.js';
 import { validateOAuthOptions } from '../src/oauth.js';
 import { kv } from './fixture-plugin.js';
-import { type Oidc, signingKey, startOidc } from './oidc.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const STATIC = 'static-token-0123456789abcdef';

@@ -1,10 +1,11 @@
+/// <reference path="./oidc-provider.d.ts" />
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import Provider from 'oidc-provider';
 
 /**
- * A real OpenID provider (`oidc-provider`) on loopback: client_credentials grant, resource
+ * For OAuth tests (`@infra-mcp/testing/oidc`). A real OpenID provider (`oidc-provider`) on loopback: client_credentials grant, resource
  * indicators (RFC 8707), JWT access tokens (RFC 9068) whose audience is the requested resource.
  */
 export interface Oidc {
@@ -22,6 +23,7 @@ const secret = (client: string) => `${client}-secret-0123456789abcdef`;
 
 /** A signing key: ES256, private JWK with a kid. */
 export async function signingKey(kid: string): Promise<JWK> {
+  const { exportJWK, generateKeyPair } = await import('jose');
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   return { ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' };
 }
