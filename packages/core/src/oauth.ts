@@ -64,6 +64,9 @@ const ASYMMETRIC = [
 const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
 const FETCH_TIMEOUT_MS = 5000;
+/** Verified tokens remembered (a client sends the same token on every request), and for how long at most. */
+const VERIFIED_CACHE_SIZE = 1024;
+const VERIFIED_CACHE_MS = 60_000;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /** https, or http to a loopback address; no fragment. Throws a ConfigError naming `what`. */
@@ -191,6 +194,7 @@ export class OAuthResourceServer {
   private readonly audience: string;
   private readonly algorithms: string[];
   private keys?: Promise<ReturnType<Jose['createRemoteJWKSet']>>;
+  private readonly verified = new Map<string, { identity: OAuthIdentity; until: number }>();
 
   private constructor(
     private readonly o: OAuthOptions,
@@ -296,8 +300,24 @@ export class OAuthResourceServer {
     return this.insufficientScope(scopeRefusal(name, tool.effect, access)!, access.names[tool.effect]);
   }
 
-  /** Verify a JWT access token; throws an Error whose message says what is wrong with it. */
+  /**
+   * Verify a JWT access token; throws an Error whose message says what is wrong with it. A verified
+   * token is remembered until it expires (at most a minute), so a client's next requests skip the
+   * signature check.
+   */
   async verify(token: string): Promise<OAuthIdentity> {
+    const now = this.o.now?.() ?? Date.now();
+    const hit = this.verified.get(token);
+    if (hit && hit.until > now) return hit.identity;
+    if (hit) this.verified.delete(token);
+    const identity = await this.check(token);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    const expires = identity.expiresAt ? identity.expiresAt * 1000 : now;
+    this.verified.set(token, { identity, until: Math.min(expires, now + VERIFIED_CACHE_MS) });
+    return identity;
+  }
+
+  private async check(token: string): Promise<OAuthIdentity> {
     const { jwtVerify, errors } = this.jose;
     let payload: import('jose').JWTPayload;
     try {
