@@ -103,12 +103,15 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
     return {};
   });
   const tools = w.tasks ? listedWithExecution(registry) : registry.toolList;
-  const effects = new Map([...registry.tools].map(([name, t]) => [name, t.effect]));
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => {
     // an OAuth caller sees only the tools its token's scopes let it call, as read-only policy hides writes
     const access = accessOf(extra);
     if (!access) return { tools: tools as Tool[] };
-    return { tools: (tools as Tool[]).filter((t) => grants(access, effects.get(t.name) ?? 'destructive')) };
+    return {
+      tools: (tools as Tool[]).filter((t) =>
+        grants(access, registry.tools.get(t.name)?.effect ?? 'destructive'),
+      ),
+    };
   });
   // tasks of a caller the transport does not identify (stdio, in memory) belong to this connection;
   // over stateless HTTP without auth every request is a new connection, and any caller may see them
