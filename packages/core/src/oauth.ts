@@ -169,9 +169,9 @@ export async function discoverJwksUri(o: OAuthOptions): Promise<string> {
     if (!doc || typeof doc !== 'object') throw new Error(`${url} is not a JSON metadata document`);
     if (doc.issuer !== o.issuer)
       throw new Error(
-        `${url} names issuer ${JSON.stringify(doc.issuer)}, not the configured ${JSON.stringify(o.issuer)} (set oauth.issuer to the exact issuer identifier)`,
+        `${url} names issuer ${JSON.stringify(doc.issuer)}, not the configured ${JSON.stringify(o.issuer)} (the issuer option must be exactly the identifier the authorization server uses, trailing slash included)`,
       );
-    if (typeof doc.jwks_uri !== 'string') throw new Error(`${url} has no jwks_uri; set oauth.jwksUri`);
+    if (typeof doc.jwks_uri !== 'string') throw new Error(`${url} has no jwks_uri; set the jwksUri option`);
     secureUrl(`jwks_uri of ${url}`, doc.jwks_uri, 'https://auth.example.com/jwks');
     return doc.jwks_uri;
   }

@@ -268,6 +268,33 @@ describe('OAuth resource server', () => {
   });
 });
 
+describe('OAuth issuer discovery', () => {
+  it('refuses to take keys from a discovery document that names another issuer (a trailing slash too many)', async () => {
+    const other = createServer({
+      plugins: [kv({ url: 'http://kv.local' })],
+      audit: [],
+      logger: quiet,
+      env: {},
+    });
+    const h = await serveHttp(other, { port: 0, oauth: { issuer: `${idp.issuer}/`, resource } });
+    try {
+      const token = await idp.token('agent-a', resource, 'infra-mcp:read');
+      const res = await fetch(h.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(list),
+      });
+      expect(res.status).toBe(503);
+      expect((await answer(res)).error.message).toContain(
+        `names issuer "${idp.issuer}", not the configured "${idp.issuer}/"`,
+      );
+    } finally {
+      await h.close();
+      await other.close();
+    }
+  });
+});
+
 describe('OAuth options', () => {
   const base = { issuer: 'https://auth.example.com', resource: 'https://mcp.example.com/mcp' };
   it.each([
