@@ -17,6 +17,7 @@ import { dryRunAnswer, readPreviewCursor } from './preview.js';
 import { redact } from './redact.js';
 import type { RegisteredTool, Registry } from './registry.js';
 import { Reveals } from './reveal.js';
+import { scopeRefusal } from './scopes.js';
 
 /** Arguments that only change how an answer is shown: never part of a change hash. */
 export const PRESENTATION_ARGS = ['maxBytes', 'cursor', 'format'] as const;
@@ -86,6 +87,16 @@ export class CallPipeline {
         -32602,
         `Unknown tool: ${boundToolName(name)}. tools/list shows the tools this server offers.`,
       );
+    }
+    // before anything else: a token without the scope cannot even preview (its approval could never run)
+    const refusal = scopeRefusal(name, tool.effect, call.access);
+    if (refusal) {
+      const err = new ToolError(
+        ErrorCodes.insufficientScope,
+        refusal,
+        `authorize again with scope ${call.access!.names[tool.effect]}, or use a tool your token allows`,
+      );
+      return finish(errorResult(err), 'denied', err);
     }
     const caller = call.caller ?? '';
     const limits = this.o.limits ?? {};
