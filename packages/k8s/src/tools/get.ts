@@ -1,10 +1,10 @@
 import { maxBytesArg } from '@infra-mcp/core';
-import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { Obj } from '../client.js';
 import { apiVersionArg, kindArg, nameArg, namespaceArg, namespaceOf, pick, slim, tool } from '../common.js';
 import { resolveKind, resourcePath } from '../discovery.js';
 import { maskSecrets } from '../manifest.js';
+import { toYaml } from '../yaml.js';
 
 export const getTool = tool({
   name: 'get',
@@ -36,7 +36,7 @@ export const getTool = tool({
         } as Obj)
       : o;
     // the text is rendered from a masked copy: a short secret value is not left to text scrubbing
-    return { data: { object }, text: stringify(maskSecrets(object)).trimEnd() };
+    return { data: { object }, text: await toYaml(maskSecrets(object)) };
   },
 });
 
