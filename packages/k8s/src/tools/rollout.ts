@@ -4,7 +4,7 @@ import type { Obj } from '../client.js';
 import { type Ctx, nameArg, namespaceArg, namespaceOf, tool } from '../common.js';
 import { resolveKind, resourcePath } from '../discovery.js';
 
-const workloadKind = z.enum(['Deployment', 'StatefulSet', 'DaemonSet']).default('Deployment');
+export const workloadKind = z.enum(['Deployment', 'StatefulSet', 'DaemonSet']).default('Deployment');
 
 function progress(o: Obj): { done: boolean; message: string } {
   const s = o.status ?? {};

@@ -15,6 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import { openApiDoc, openApiIndex } from './openapi.js';
 import { fromProtobuf, UnsupportedProtobuf } from './protobuf.js';
 import { apiVersionOf, groupList, type KubeResource, RESOURCES, resourceList } from './resources.js';
+import { recordRevision, strategicMergePatch } from './revisions.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
 import { KubeStatus, mergePatch, notFound, type Obj, Store } from './store.js';
 import { toTable } from './table.js';
@@ -79,6 +80,13 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     return r;
   };
 
+  /** Store a write; the controllers that react to it (revision history) run after. */
+  const commit = (r: KubeResource, next: Obj): Obj => {
+    const stored = store.put(r, next);
+    if (options.controllers !== false) recordRevision(store, resources, r, stored);
+    return stored;
+  };
+
   const fake: FakeKube = {
     url: '',
     store,
@@ -90,7 +98,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         const prev = store.get(r, o.metadata.namespace, o.metadata.name);
         const next = store.prepare(r, o, o.metadata.namespace, prev);
         if (o.status === undefined) settle(r, next);
-        return store.put(r, next);
+        return commit(r, next);
       });
     },
     get(apiVersion, kind, name, namespace) {
@@ -269,7 +277,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         }
         const live = store.get(r, ns, name as string);
         if (!live) throw notFound(r, name as string);
-        return { body: write(r, ns, mergePatch(live, body), { dryRun, name }) };
+        const patched = /strategic-merge-patch/.test(ct)
+          ? strategicMergePatch(live, body)
+          : mergePatch(live, body);
+        return { body: write(r, ns, patched, { dryRun, name }) };
       }
       case 'delete':
         return { body: remove(r, ns, name as string, body, q, dryRun) };
@@ -411,7 +422,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     if (prev && sentRv && sentRv !== prev.metadata.resourceVersion) throw conflict(r, name);
     const next = store.prepare(r, { ...obj, metadata: { ...obj.metadata, name } }, ns, prev);
     settle(r, next);
-    return o.dryRun ? next : store.put(r, next);
+    return o.dryRun ? next : commit(r, next);
   }
 
   function conflict(r: KubeResource, name: string): KubeStatus {
@@ -460,7 +471,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const next = store.prepare(r, merged, ns, prev);
     if (prev?.status) next.status = prev.status;
     settle(r, next);
-    return o.dryRun ? next : store.put(r, next);
+    return o.dryRun ? next : commit(r, next);
   }
 
   function remove(
