@@ -12,6 +12,7 @@ import {
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { aggregatedContentType, aggregatedDiscovery, aggregatedFormat } from './aggregated.js';
 import { openApiDoc, openApiIndex } from './openapi.js';
 import { fromProtobuf, UnsupportedProtobuf } from './protobuf.js';
 import { apiVersionOf, groupList, type KubeResource, RESOURCES, resourceList } from './resources.js';
@@ -41,6 +42,8 @@ export interface FakeKubeOptions {
   forbid?: (req: KubeRequestInfo) => boolean;
   /** Controllers settle workload status at once after each write. Default true. */
   controllers?: boolean;
+  /** Answer `/api` and `/apis` in the aggregated form when the client asks for it (kubectl does). Default true. */
+  aggregatedDiscovery?: boolean;
   /** Milliseconds to wait before answering a request (by its path and query): a slow API server. */
   latencyMs?: (url: string) => number;
 }
@@ -173,6 +176,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const method = req.method ?? 'GET';
     if (url.pathname === '/version')
       return { body: { major: '1', minor: '33', gitVersion: 'v1.33.0-fake', platform: 'linux/amd64' } };
+    if ((url.pathname === '/api' || url.pathname === '/apis') && options.aggregatedDiscovery !== false) {
+      const v = aggregatedFormat(req.headers.accept);
+      if (v) return { body: aggregatedDiscovery(resources, url.pathname, v), type: aggregatedContentType(v) };
+    }
     if (url.pathname === '/api')
       return { body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } };
     if (url.pathname === '/apis') return { body: groupList(resources) };
