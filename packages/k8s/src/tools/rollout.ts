@@ -76,7 +76,11 @@ export const rolloutRestartTool = tool({
     const what = `${r.kind} ${ns}/${args.name}`;
     return {
       change: { path, resourceVersion: live.metadata.resourceVersion },
-      summary: `restart the pods of ${what} (${live.spec?.replicas ?? 1} replicas)`,
+      summary: `restart the pods of ${what} (${
+        r.kind === 'DaemonSet'
+          ? `${live.status?.desiredNumberScheduled ?? 0} scheduled, one per node`
+          : `${live.spec?.replicas ?? 1} replicas`
+      })`,
       preview: { restart: what },
       handle: { path, what, resourceVersion: live.metadata.resourceVersion },
     };
