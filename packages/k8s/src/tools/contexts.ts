@@ -47,6 +47,8 @@ export const contextsTool = tool({
     server: z.string(),
     namespace: z.string(),
     readOnlyContext: z.boolean(),
+    exec: z.boolean().describe('k8s_exec may run here (execContexts)'),
+    revealSecrets: z.boolean().describe('k8s_get shows Secret values here (revealSecretsContexts)'),
     allowedNamespaces: z.array(z.string()).optional(),
     contexts: z
       .array(
@@ -79,13 +81,15 @@ export const contextsTool = tool({
       server: c.server,
       namespace: c.namespace,
       readOnlyContext,
+      exec: matchesAny(c.context, ctx.config.execContexts),
+      revealSecrets: matchesAny(c.context, ctx.config.revealSecretsContexts),
       ...(ctx.config.allow?.namespace ? { allowedNamespaces: ctx.config.allow.namespace } : {}),
       contexts,
     };
     return {
       data,
       text: [
-        `this instance (${ctx.instance}, marked *): context ${c.context}, namespaces ${data.allowedNamespaces?.join(',') ?? '*'}`,
+        `this instance (${ctx.instance}, marked *): context ${c.context}, exec ${data.exec ? 'on' : 'off'}, Secret values ${data.revealSecrets ? 'shown' : 'redacted'}, namespaces ${data.allowedNamespaces?.join(',') ?? '*'}`,
         table(
           ['', 'CONTEXT', 'SERVER', 'NAMESPACE', 'CURRENT', 'READ-ONLY'],
           contexts.map((x) => [
