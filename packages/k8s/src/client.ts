@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { homedir } from 'node:os';
 import { ToolError } from '@infra-mcp/core';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { K8sConfig } from './config.js';
+import { kubeconfigPath } from './kubeconfig.js';
 
 export type Obj = Record<string, any>;
 
@@ -21,11 +21,6 @@ export interface RequestInit {
   signal?: AbortSignal;
   /** Answer as text (pods/log). */
   text?: boolean;
-}
-
-export function kubeconfigPath(config: Pick<K8sConfig, 'kubeconfig'>): string {
-  const p = config.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0] ?? '~/.kube/config';
-  return p.startsWith('~/') ? `${homedir()}${p.slice(1)}` : p;
 }
 
 export class KubeClient {

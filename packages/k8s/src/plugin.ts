@@ -1,6 +1,6 @@
 import { definePlugin, definePrompt } from '@infra-mcp/core';
 import { z } from 'zod';
-import { KubeClient } from './client.js';
+import type { KubeClient } from './client.js';
 import { configSchema, envMap } from './config.js';
 import { instancesFrom } from './instances.js';
 import { apiResourcesTool } from './tools/api-resources.js';
@@ -76,7 +76,9 @@ export const k8s = definePlugin({
     },
   },
   redact: { paths: REDACTION_PATHS },
-  setup: async (config, ctx) => KubeClient.create(config, ctx),
+  // the client module (node:https, @kubernetes/client-node) loads at an instance's first call
+  setup: async (config, ctx): Promise<KubeClient> =>
+    (await import('./client.js')).KubeClient.create(config, ctx),
   health: async (client) => {
     const v = await client.get<{ gitVersion?: string }>('/version');
     return {

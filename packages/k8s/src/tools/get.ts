@@ -1,5 +1,4 @@
 import { matchesAny, maxBytesArg } from '@infra-mcp/core';
-import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { Obj } from '../client.js';
 import {
@@ -15,6 +14,7 @@ import {
 } from '../common.js';
 import { resolveKind, resourcePath } from '../discovery.js';
 import { maskSecrets } from '../manifest.js';
+import { toYaml } from '../yaml.js';
 
 export const getTool = tool({
   name: 'get',
@@ -56,9 +56,9 @@ export const getTool = tool({
       object.data &&
       matchesAny(ctx.client.context, ctx.config.revealSecretsContexts)
     )
-      return revealed(object, ctx);
+      return await revealed(object, ctx);
     // the text is rendered from a masked copy: a short secret value is not left to text scrubbing
-    return { data: { object }, text: stringify(maskSecrets(object)).trimEnd() };
+    return { data: { object }, text: await toYaml(maskSecrets(object)) };
   },
 });
 
@@ -66,7 +66,7 @@ export const getTool = tool({
  * A Secret with its values shown to the caller (the instance opted in): through ctx.reveal, so core
  * puts them in this answer only; the audit record and every other output keep them redacted.
  */
-function revealed(secret: Obj, ctx: Ctx) {
+async function revealed(secret: Obj, ctx: Ctx) {
   const entries = Object.entries(secret.data as Record<string, string>);
   const object = { ...secret, data: Object.fromEntries(entries.map(([k, v]) => [k, ctx.reveal(String(v))])) };
   const text = entries.map(([k, v]) => [k, decode(String(v))] as const);
@@ -78,7 +78,7 @@ function revealed(secret: Obj, ctx: Ctx) {
   );
   return {
     data: { object, decoded },
-    text: `${stringify(object).trimEnd()}\ndecoded:\n${lines.join('\n')}`,
+    text: `${await toYaml(object)}\ndecoded:\n${lines.join('\n')}`,
   };
 }
 

@@ -12,10 +12,12 @@ import {
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { aggregatedContentType, aggregatedDiscovery, aggregatedFormat } from './aggregated.js';
 import { type ExecHandler, execServer } from './exec.js';
 import { openApiDoc, openApiIndex } from './openapi.js';
 import { fromProtobuf, UnsupportedProtobuf } from './protobuf.js';
 import { apiVersionOf, groupList, type KubeResource, RESOURCES, resourceList } from './resources.js';
+import { recordRevision, strategicMergePatch } from './revisions.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
 import { KubeStatus, mergePatch, notFound, type Obj, Store } from './store.js';
 import { toTable } from './table.js';
@@ -41,6 +43,8 @@ export interface FakeKubeOptions {
   forbid?: (req: KubeRequestInfo) => boolean;
   /** Controllers settle workload status at once after each write. Default true. */
   controllers?: boolean;
+  /** Answer `/api` and `/apis` in the aggregated form when the client asks for it (kubectl does). Default true. */
+  aggregatedDiscovery?: boolean;
   /** Milliseconds to wait before answering a request (by its path and query): a slow API server. */
   latencyMs?: (url: string) => number;
 }
@@ -82,6 +86,13 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     return r;
   };
 
+  /** Store a write; the controllers that react to it (revision history) run after. */
+  const commit = (r: KubeResource, next: Obj): Obj => {
+    const stored = store.put(r, next);
+    if (options.controllers !== false) recordRevision(store, resources, r, stored);
+    return stored;
+  };
+
   const exec = execServer({
     token: options.token,
     forbid: options.forbid,
@@ -101,7 +112,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         const prev = store.get(r, o.metadata.namespace, o.metadata.name);
         const next = store.prepare(r, o, o.metadata.namespace, prev);
         if (o.status === undefined) settle(r, next);
-        return store.put(r, next);
+        return commit(r, next);
       });
     },
     get(apiVersion, kind, name, namespace) {
@@ -176,6 +187,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const method = req.method ?? 'GET';
     if (url.pathname === '/version')
       return { body: { major: '1', minor: '33', gitVersion: 'v1.33.0-fake', platform: 'linux/amd64' } };
+    if ((url.pathname === '/api' || url.pathname === '/apis') && options.aggregatedDiscovery !== false) {
+      const v = aggregatedFormat(req.headers.accept);
+      if (v) return { body: aggregatedDiscovery(resources, url.pathname, v), type: aggregatedContentType(v) };
+    }
     if (url.pathname === '/api')
       return { body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } };
     if (url.pathname === '/apis') return { body: groupList(resources) };
@@ -280,7 +295,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         }
         const live = store.get(r, ns, name as string);
         if (!live) throw notFound(r, name as string);
-        return { body: write(r, ns, mergePatch(live, body), { dryRun, name }) };
+        const patched = /strategic-merge-patch/.test(ct)
+          ? strategicMergePatch(live, body)
+          : mergePatch(live, body);
+        return { body: write(r, ns, patched, { dryRun, name }) };
       }
       case 'delete':
         return { body: remove(r, ns, name as string, body, q, dryRun) };
@@ -422,7 +440,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     if (prev && sentRv && sentRv !== prev.metadata.resourceVersion) throw conflict(r, name);
     const next = store.prepare(r, { ...obj, metadata: { ...obj.metadata, name } }, ns, prev);
     settle(r, next);
-    return o.dryRun ? next : store.put(r, next);
+    return o.dryRun ? next : commit(r, next);
   }
 
   function conflict(r: KubeResource, name: string): KubeStatus {
@@ -471,7 +489,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const next = store.prepare(r, merged, ns, prev);
     if (prev?.status) next.status = prev.status;
     settle(r, next);
-    return o.dryRun ? next : store.put(r, next);
+    return o.dryRun ? next : commit(r, next);
   }
 
   function remove(
