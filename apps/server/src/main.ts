@@ -184,6 +184,8 @@ async function serve(
     allowedHosts: loaded.config.http.allowedHosts,
     allowedOrigins: loaded.config.http.allowedOrigins,
     maxBodyBytes: loaded.config.http.maxBodyBytes,
+    rateLimit: loaded.config.http.rateLimit,
+    compressMinBytes: loaded.config.http.compressMinBytes,
   });
   process.stderr.write(`infra-mcp: listening on ${http.url}\n`);
   await new Promise<void>((resolve) => {
