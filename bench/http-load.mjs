@@ -223,8 +223,9 @@ async function main() {
         const e = performance.now();
         const counted = s >= measureFrom && e <= end;
         // no HTTP answer at all (a keep-alive socket reset as it was reused): never reached the server
+        // a 429 was refused at the door: no MCP work, no audit record
         if (status === 0) counts.resets++;
-        else if (status === 429) counts.refused++; // refused at the door: no MCP work, no audit record
+        else if (status === 429) counts.refused++;
         else counts.total++;
         let kindOf = 'ok';
         if (status === 429) kindOf = 'busy';
