@@ -352,8 +352,8 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
         );
       }
       setCorsHeaders(res, origin);
+      if (req.method === 'OPTIONS') return answerPreflight(res);
     }
-    if (req.method === 'OPTIONS') return answerPreflight(req, res);
     if (url.pathname === '/healthz') {
       res.writeHead(closing ? 503 : 200, { 'content-type': 'text/plain' });
       return res.end(closing ? 'shutting down\n' : 'ok\n');
@@ -485,6 +485,8 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       );
     }
     if (closing) return jsonRpcError(res, 503, 'Server is shutting down', { connection: 'close' });
+    inflight.add(res);
+    res.on('close', () => inflight.delete(res));
     const calls = messages.filter((m) => isJSONRPCRequest(m) && m.method === 'tools/call').length;
     const admitted = admission?.enter(calls, caller);
     if (admitted && typeof admitted !== 'function') {
@@ -494,8 +496,6 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
     if (admitted) res.on('close', admitted);
     keepNoStore(res);
     compression?.wrap(req, res);
-    inflight.add(res);
-    res.on('close', () => inflight.delete(res));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     pending.track(transport, caller);
     const server = await app.connect(transport, { stateless: true });

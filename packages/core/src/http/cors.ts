@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 
 /** Request headers a browser MCP client sends (preflight `Access-Control-Allow-Headers`). */
 const ALLOW_HEADERS =
@@ -53,14 +53,13 @@ export function setCorsHeaders(res: ServerResponse, origin: string): void {
   res.setHeader('vary', 'Origin');
 }
 
-/** Answer a CORS preflight (OPTIONS) from an allowed origin, or a plain OPTIONS: 204 with what is allowed. */
-export function answerPreflight(req: IncomingMessage, res: ServerResponse): void {
-  const headers: Record<string, string> = { allow: ALLOW_METHODS };
-  if (req.headers.origin) {
-    headers['access-control-allow-methods'] = ALLOW_METHODS;
-    headers['access-control-allow-headers'] = ALLOW_HEADERS;
-    headers['access-control-max-age'] = '600';
-  }
-  res.writeHead(204, headers);
+/** Answer a CORS preflight (OPTIONS from an allowed origin, before auth: browsers send no credentials with it). */
+export function answerPreflight(res: ServerResponse): void {
+  res.writeHead(204, {
+    allow: ALLOW_METHODS,
+    'access-control-allow-methods': ALLOW_METHODS,
+    'access-control-allow-headers': ALLOW_HEADERS,
+    'access-control-max-age': '600',
+  });
   res.end();
 }
