@@ -172,11 +172,13 @@ export const appConfigSchema = z.strictObject({
         .describe('Per-caller token bucket (token name, else remote address); past it, 429 with Retry-After'),
       compressMinBytes: z
         .union([z.number().int().min(0), z.literal(false)])
-        .default(1024)
-        .describe('gzip JSON/SSE answers from this size for clients that accept it; false: never'),
+        .optional()
+        .describe(
+          'gzip JSON/SSE answers from this size (default 1024) for clients that accept it; false: never',
+        ),
       tokenFile: z.string().optional().describe('File of bearer tokens, one `name:token` per line'),
     })
-    .default({ allowedHosts: [], allowedOrigins: [], maxBodyBytes: 1_048_576, compressMinBytes: 1024 }),
+    .default({ allowedHosts: [], allowedOrigins: [], maxBodyBytes: 1_048_576 }),
 });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;

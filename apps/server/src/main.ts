@@ -180,12 +180,12 @@ async function serve(
   const http = await serveHttp(server, {
     host,
     port,
+    rateLimit: loaded.config.http.rateLimit,
+    compressMinBytes: loaded.config.http.compressMinBytes,
     tokens: loadTokens(loaded.config, env),
     allowedHosts: loaded.config.http.allowedHosts,
     allowedOrigins: loaded.config.http.allowedOrigins,
     maxBodyBytes: loaded.config.http.maxBodyBytes,
-    rateLimit: loaded.config.http.rateLimit,
-    compressMinBytes: loaded.config.http.compressMinBytes,
   });
   process.stderr.write(`infra-mcp: listening on ${http.url}\n`);
   await new Promise<void>((resolve) => {
