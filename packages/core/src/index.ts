@@ -158,6 +158,7 @@ export {
   type Registry,
 } from './registry.js';
 export { MAX_COMPLETIONS } from './resources.js';
+export { type Access, DEFAULT_SCOPES, type ScopeNames } from './scopes.js';
 export type { ConnectOptions } from './sdk.js';
 export {
   decryptSecret,
