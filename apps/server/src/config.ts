@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import {
   ConfigError,
   formatIssues,
+  originPattern,
   type Policy,
   pluginPolicySchema,
   policyRulesSchema,
@@ -177,21 +178,47 @@ export const appConfigSchema = z.strictObject({
         .int()
         .min(1)
         .default(64)
-        .describe('Calls running at once; past it a call answers busy'),
+        .describe('Calls running at once; past it an HTTP call gets 429 (stdio: a busy answer)'),
       perCaller: z
         .number()
         .int()
         .min(1)
         .default(16)
-        .describe('Calls running at once per HTTP caller (token name)'),
+        .describe('Calls running at once per HTTP caller (token name); past it, 429'),
     })
     .default({ concurrent: 64, perCaller: 16 }),
   http: z
     .strictObject({
       listen: z.string().optional().meta({ example: '127.0.0.1:3000' }),
       allowedHosts: z.array(z.string()).default([]),
-      allowedOrigins: z.array(z.string()).default([]),
+      allowedOrigins: z
+        .array(
+          z.string().superRefine((value, ctx) => {
+            const problem = originProblem(value);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+        )
+        .default([])
+        .describe('Browser origins allowed (CORS), scheme://host[:port]; * for any host-name characters'),
       maxBodyBytes: z.number().int().positive().default(1_048_576),
+      rateLimit: z
+        .strictObject({
+          rate: z.number().positive().describe('Requests per second each caller may sustain'),
+          burst: z
+            .number()
+            .int()
+            .min(1)
+            .optional()
+            .describe('Requests at once after being idle (default: rate)'),
+        })
+        .optional()
+        .describe('Per-caller token bucket (token name, else remote address); past it, 429 with Retry-After'),
+      compressMinBytes: z
+        .union([z.number().int().min(0), z.literal(false)])
+        .optional()
+        .describe(
+          'gzip JSON/SSE answers from this size (default 1024) for clients that accept it; false: never',
+        ),
       tokenFile: z.string().optional().describe('File of bearer tokens, one `name:token` per line'),
     })
     .default({ allowedHosts: [], allowedOrigins: [], maxBodyBytes: 1_048_576 }),
@@ -251,6 +278,16 @@ function envInt(name: string, raw: string | undefined, min: number): number | un
   return n;
 }
 
+/** What is wrong with an allowed-origin pattern, if anything. */
+function originProblem(item: string): string | undefined {
+  try {
+    originPattern(item);
+    return undefined;
+  } catch {
+    return `"${item}" is not an origin (scheme://host[:port], no path; * for any host-name characters); example: https://app.example.com or https://*.example.com`;
+  }
+}
+
 /**
  * A comma-separated list of HTTP hosts (`mcp.example.com`, `10.0.0.5:3000`) or origins
  * (`https://app.example.com`), checked so that a typo fails at start, naming its flag or variable.
@@ -263,15 +300,8 @@ export function parseList(source: string, raw: string): string[] {
   const origins = /origin/i.test(source);
   for (const item of items) {
     if (origins) {
-      let ok = false;
-      try {
-        const u = new URL(item);
-        ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === item.replace(/\/$/, '');
-      } catch {}
-      if (!ok)
-        throw new ConfigError(
-          `${source}: "${item}" is not an origin (scheme://host[:port], no path); example: https://app.example.com`,
-        );
+      const problem = originProblem(item);
+      if (problem) throw new ConfigError(`${source}: ${problem}`);
     } else if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(item)) {
       throw new ConfigError(
         `${source}: "${item}" is not a host name (host or host:port, no scheme or path); example: mcp.example.com`,

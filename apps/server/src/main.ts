@@ -180,6 +180,8 @@ async function serve(
   const http = await serveHttp(server, {
     host,
     port,
+    rateLimit: loaded.config.http.rateLimit,
+    compressMinBytes: loaded.config.http.compressMinBytes,
     tokens: loadTokens(loaded.config, env),
     allowedHosts: loaded.config.http.allowedHosts,
     allowedOrigins: loaded.config.http.allowedOrigins,

@@ -55,6 +55,7 @@ export {
 } from './config.js';
 export { ConfigError, ErrorCodes, isToolError, ToolError } from './errors.js';
 export { canonicalJson, sha256 } from './hash.js';
+export { originPattern } from './http/cors.js';
 export {
   type DiscoveredInstance,
   type InstancesFromContext,

@@ -9,7 +9,7 @@ interface ToolStats {
 }
 
 /** Label value escaping of the Prometheus text format. */
-function label(value: string): string {
+export function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
