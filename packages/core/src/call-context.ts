@@ -4,6 +4,8 @@ import type { ElicitResult, SampleParams, SampleResult } from './plugin.js';
 /** Who is calling (HTTP bearer token name) and the SDK's per-request handles. */
 export interface CallContext {
   caller?: string;
+  /** The request's `_meta`: a W3C `traceparent` there makes the call's span a child of the client's. */
+  meta?: Record<string, unknown>;
   signal?: AbortSignal;
   progressToken?: string | number;
   sendNotification?: (n: { method: string; params: Record<string, unknown> }) => Promise<void>;

@@ -1,4 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Tracer } from '@opentelemetry/api';
 import { type ApprovalClaim, Approvals, changeHash } from './approval.js';
 import { type AuditLog, boundToolName, isPlausibleToolName, type Outcome } from './audit.js';
 import type { CallContext } from './call-context.js';
@@ -16,6 +17,7 @@ import { decide, type Policy } from './policy.js';
 import { dryRunAnswer, readPreviewCursor } from './preview.js';
 import { redact } from './redact.js';
 import type { RegisteredTool, Registry } from './registry.js';
+import { endToolSpan, parentFromMeta, runInScope, startToolSpan, trace } from './tracing.js';
 
 /** Arguments that only change how an answer is shown: never part of a change hash. */
 export const PRESENTATION_ARGS = ['maxBytes', 'cursor', 'format'] as const;
@@ -36,6 +38,8 @@ export interface PipelineOptions {
   plans: HeldPlans;
   audit: AuditLog;
   metrics: Metrics;
+  /** Spans of tool calls (no-op without a registered OpenTelemetry SDK). */
+  tracer: Tracer;
   log: Logger;
   maxBytes: number;
   timeoutMs: number;
@@ -77,8 +81,25 @@ export class CallPipeline {
       ? (this.o.registry.tools.get(name) ?? this.o.registry.hidden.get(name))
       : undefined;
     const trail: Trail = { dryRun: false };
-    const finish = (result: CallToolResult, outcome: Outcome, error?: ToolError) =>
-      this.finish(tool, name, rawArgs, call, started, trail, result, outcome, error);
+    const parent = parentFromMeta(call.meta);
+    const span = startToolSpan(this.o.tracer, tool ? name : boundToolName(name), parent, call.caller);
+    let ended = false;
+    const finish = async (result: CallToolResult, outcome: Outcome, error?: ToolError) => {
+      const answer = await this.finish(tool, name, rawArgs, call, started, trail, result, outcome, error);
+      if (!ended) {
+        ended = true;
+        endToolSpan(span, {
+          plugin: tool?.runtime.plugin.id,
+          instance: trail.instance,
+          outcome,
+          isError: answer.isError === true || outcome === 'error' || outcome === 'denied',
+          errorCode: error?.code ?? (answer.isError ? ErrorCodes.auditFailed : undefined),
+          dryRun: trail.dryRun,
+          approved: trail.intent !== undefined,
+        });
+      }
+      return answer;
+    };
     if (!tool) {
       await finish({ content: [] }, 'denied', new ToolError('unknown_tool', 'unknown tool'));
       throw protocolError(
@@ -102,7 +123,11 @@ export class CallPipeline {
     this.running++;
     this.perCaller.set(caller, (this.perCaller.get(caller) ?? 0) + 1);
     try {
-      return await this.dispatch(tool, rawArgs, call, started, trail, finish);
+      // backend requests of this call: children of its span, and never retried past its timeout
+      const deadline = started + (tool.def.timeoutMs ?? this.o.timeoutMs);
+      return await runInScope({ trace: trace.setSpan(parent, span), deadline }, () =>
+        this.dispatch(tool, rawArgs, call, started, trail, finish),
+      );
     } finally {
       this.running--;
       const n = (this.perCaller.get(caller) ?? 1) - 1;

@@ -174,6 +174,7 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
       };
       const context = (signal: AbortSignal): CallContext => ({
         caller: (extra.authInfo?.clientId as string | undefined) ?? undefined,
+        meta: req.params._meta as Record<string, unknown> | undefined,
         signal,
         progressToken: req.params._meta?.progressToken,
         sendNotification: (n) => extra.sendNotification(n as any),
