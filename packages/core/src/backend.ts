@@ -4,7 +4,7 @@
  * within the call's deadline, and a TTL cache for discovery reads. A plugin gets its instance's
  * `Backend` as `SetupContext.backend` and routes each request through `backend.request`.
  */
-import { context, SpanKind, SpanStatusCode, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import { BREAKER_DEFAULTS, type BreakerOptions, CircuitBreaker } from './breaker.js';
 import { BackendCache, CACHE_DEFAULTS, type CacheOptions } from './cache.js';
 import { isToolError } from './errors.js';
@@ -17,7 +17,7 @@ import {
   type RetryOptions,
   sleep,
 } from './retry.js';
-import { currentScope, tracerOf } from './tracing.js';
+import { currentScope, otel, tracerOf } from './tracing.js';
 
 export type { BreakerOptions, CacheOptions, RetryOptions };
 
@@ -111,7 +111,8 @@ export class Backend {
    * connection errors and 502/503/504 while the call's deadline allows. `send` makes one attempt.
    */
   async request<T>(req: BackendRequest<T>, send: (attempt: number) => Promise<T>): Promise<T> {
-    const { clock, retry, tracer } = this.shared;
+    const { clock, retry } = this.shared;
+    const [o, tracer] = await Promise.all([otel(), this.shared.tracer()]);
     const scope = currentScope();
     const deadline = scope?.deadline ?? Number.POSITIVE_INFINITY;
     const attempts = retry && isIdempotent(req.method) ? retry.attempts : 1;
@@ -126,7 +127,7 @@ export class Backend {
       const span = tracer.startSpan(
         `${req.method} ${req.target}`,
         {
-          kind: SpanKind.CLIENT,
+          kind: o.SpanKind.CLIENT,
           attributes: {
             'http.request.method': req.method,
             'url.path': req.target,
@@ -136,7 +137,7 @@ export class Backend {
             ...req.attributes,
           },
         },
-        scope?.trace ?? context.active(),
+        scope?.trace ?? o.context.active(),
       );
       let answer: T | undefined;
       let error: unknown;
@@ -148,14 +149,14 @@ export class Backend {
         if (status !== undefined) span.setAttribute('http.response.status_code', status);
         failed = status !== undefined && (req.fault ? req.fault(answer, status) : status >= 500);
         again = failed && RETRY_STATUSES.has(status!);
-        if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+        if (failed) span.setStatus({ code: o.SpanStatusCode.ERROR, message: `HTTP ${status}` });
       } catch (err) {
         error = err;
         const kind = errorKind(err, req.signal);
         failed = kind !== 'other';
         again = kind === 'connection';
         span.setAttribute('error.type', isToolError(err) ? err.code : ((err as Error)?.name ?? 'Error'));
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message?.slice(0, 200) });
+        span.setStatus({ code: o.SpanStatusCode.ERROR, message: (err as Error)?.message?.slice(0, 200) });
       }
       span.end();
       if (failed) this.breaker?.failure();
@@ -188,7 +189,7 @@ export class Backends {
   readonly clock: Clock;
   readonly retry: Required<RetryOptions> | false;
   readonly cache: BackendCache;
-  readonly tracer: Tracer;
+  private tracing?: Promise<Tracer>;
   private readonly all = new Map<string, Backend>();
 
   constructor(readonly options: ResilienceOptions = {}) {
@@ -198,7 +199,12 @@ export class Backends {
       options.cache === false ? { max: 0, ttlMs: 1 } : { ...CACHE_DEFAULTS, ...options.cache },
       this.clock.now,
     );
-    this.tracer = tracerOf(options.tracerProvider);
+  }
+
+  /** The tracer of backend and tool call spans (the OpenTelemetry API loads at the first call). */
+  tracer(): Promise<Tracer> {
+    this.tracing ??= tracerOf(this.options.tracerProvider);
+    return this.tracing;
   }
 
   get(plugin: string, instance: string): Backend {

@@ -17,7 +17,7 @@ import { decide, type Policy } from './policy.js';
 import { dryRunAnswer, readPreviewCursor } from './preview.js';
 import { redact } from './redact.js';
 import type { RegisteredTool, Registry } from './registry.js';
-import { endToolSpan, parentFromMeta, runInScope, startToolSpan, trace } from './tracing.js';
+import { endToolSpan, otel, parentFromMeta, runInScope, startToolSpan } from './tracing.js';
 
 /** Arguments that only change how an answer is shown: never part of a change hash. */
 export const PRESENTATION_ARGS = ['maxBytes', 'cursor', 'format'] as const;
@@ -39,7 +39,7 @@ export interface PipelineOptions {
   audit: AuditLog;
   metrics: Metrics;
   /** Spans of tool calls (no-op without a registered OpenTelemetry SDK). */
-  tracer: Tracer;
+  tracer: () => Promise<Tracer>;
   log: Logger;
   maxBytes: number;
   timeoutMs: number;
@@ -81,14 +81,21 @@ export class CallPipeline {
       ? (this.o.registry.tools.get(name) ?? this.o.registry.hidden.get(name))
       : undefined;
     const trail: Trail = { dryRun: false };
-    const parent = parentFromMeta(call.meta);
-    const span = startToolSpan(this.o.tracer, tool ? name : boundToolName(name), parent, call.caller);
+    const o = await otel();
+    const parent = parentFromMeta(o, call.meta);
+    const span = startToolSpan(
+      o,
+      await this.o.tracer(),
+      tool ? name : boundToolName(name),
+      parent,
+      call.caller,
+    );
     let ended = false;
     const finish = async (result: CallToolResult, outcome: Outcome, error?: ToolError) => {
       const answer = await this.finish(tool, name, rawArgs, call, started, trail, result, outcome, error);
       if (!ended) {
         ended = true;
-        endToolSpan(span, {
+        endToolSpan(o, span, {
           plugin: tool?.runtime.plugin.id,
           instance: trail.instance,
           outcome,
@@ -125,7 +132,7 @@ export class CallPipeline {
     try {
       // backend requests of this call: children of its span, and never retried past its timeout
       const deadline = started + (tool.def.timeoutMs ?? this.o.timeoutMs);
-      return await runInScope({ trace: trace.setSpan(parent, span), deadline }, () =>
+      return await runInScope({ trace: o.trace.setSpan(parent, span), deadline }, () =>
         this.dispatch(tool, rawArgs, call, started, trail, finish),
       );
     } finally {

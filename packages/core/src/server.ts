@@ -81,6 +81,7 @@ export class InfraMcpServer {
   readonly tasks?: Tasks;
   private readonly sdkServers = new Set<Server>();
   private inflight = 0;
+  private readonly closeHooks: (() => Promise<void>)[] = [];
   private idleWaiters: (() => void)[] = [];
 
   constructor(readonly options: CreateServerOptions) {
@@ -119,7 +120,7 @@ export class InfraMcpServer {
       plans: this.plans,
       audit: this.audit,
       metrics: this.metrics,
-      tracer: this.backends.tracer,
+      tracer: () => this.backends.tracer(),
       log: this.log,
       maxBytes,
       timeoutMs,
@@ -197,6 +198,11 @@ export class InfraMcpServer {
     return Promise.all(checks);
   }
 
+  /** Run at close, after the plugins and the audit log (flush and stop a trace exporter). */
+  onClose(hook: () => Promise<void>): void {
+    this.closeHooks.push(hook);
+  }
+
   async close(): Promise<void> {
     for (const s of [...this.sdkServers]) await s.close().catch(() => {});
     // calls running as tasks outlive their requests: cancel them, and let them answer (and audit) first
@@ -207,6 +213,7 @@ export class InfraMcpServer {
     // a shared approval store (Redis, DynamoDB) holds a connection
     await this.approvalStore.close?.().catch(() => {});
     await this.tasks?.store.close?.().catch(() => {});
+    for (const hook of this.closeHooks.splice(0)) await hook().catch(() => {});
   }
 }
 

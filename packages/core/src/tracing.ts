@@ -1,22 +1,34 @@
 /**
- * OpenTelemetry spans of tool calls. Core uses only `@opentelemetry/api`: without a registered SDK
- * every span is a no-op. The app loads the SDK and the OTLP exporter only when tracing is configured.
+ * OpenTelemetry spans of tool calls. Core uses only `@opentelemetry/api`, loaded at the first call
+ * (not at start); without a registered SDK every span is a no-op. The app loads the SDK and the
+ * OTLP exporter only when tracing is configured.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import {
-  type Context,
-  context,
-  propagation,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  type TracerProvider,
-  trace,
-} from '@opentelemetry/api';
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import type * as OtelApi from '@opentelemetry/api';
+import type { Context, Span, Tracer, TracerProvider } from '@opentelemetry/api';
+
+export type Otel = typeof OtelApi;
 
 export const TRACER_NAME = '@infra-mcp/core';
+
+let api: Otel | undefined;
+let loading: Promise<Otel> | undefined;
+
+/** The OpenTelemetry API, imported once at first use. */
+export function otel(): Promise<Otel> {
+  if (api) return Promise.resolve(api);
+  loading ??= import('@opentelemetry/api').then((m) => {
+    api = m;
+    return m;
+  });
+  return loading;
+}
+
+/** A tracer of the given provider, else of the global one (a no-op until an SDK registers). */
+export async function tracerOf(provider?: TracerProvider): Promise<Tracer> {
+  const o = await otel();
+  return (provider ?? o.trace.getTracerProvider()).getTracer(TRACER_NAME);
+}
 
 /** What a backend request needs to know of the call it serves. */
 export interface CallScope {
@@ -26,37 +38,40 @@ export interface CallScope {
   deadline: number;
 }
 
-const scopes = new AsyncLocalStorage<CallScope>();
+let scopes: AsyncLocalStorage<CallScope> | undefined;
+
+function scopeStore(): AsyncLocalStorage<CallScope> {
+  scopes ??= new (
+    process.getBuiltinModule('node:async_hooks') as typeof import('node:async_hooks')
+  ).AsyncLocalStorage<CallScope>();
+  return scopes;
+}
 
 export function runInScope<T>(scope: CallScope, fn: () => Promise<T>): Promise<T> {
-  return scopes.run(scope, fn);
+  return scopeStore().run(scope, fn);
 }
 
 export function currentScope(): CallScope | undefined {
-  return scopes.getStore();
-}
-
-export function tracerOf(provider?: TracerProvider): Tracer {
-  return (provider ?? trace.getTracerProvider()).getTracer(TRACER_NAME);
+  return scopes?.getStore();
 }
 
 /**
  * The parent of a call's span: the W3C `traceparent` (and `tracestate`) a client put in the
  * request's `_meta`, read by the registered propagator; else no parent.
  */
-export function parentFromMeta(meta: Record<string, unknown> | undefined): Context {
+export function parentFromMeta(o: Otel, meta: Record<string, unknown> | undefined): Context {
   const traceparent = meta?.traceparent;
-  if (typeof traceparent !== 'string') return context.active();
+  if (typeof traceparent !== 'string') return o.context.active();
   const carrier: Record<string, string> = { traceparent };
   if (typeof meta?.tracestate === 'string') carrier.tracestate = meta.tracestate;
-  return propagation.extract(ROOT_CONTEXT, carrier);
+  return o.propagation.extract(o.ROOT_CONTEXT, carrier);
 }
 
-export function startToolSpan(tracer: Tracer, tool: string, parent: Context, caller?: string): Span {
+export function startToolSpan(o: Otel, tracer: Tracer, tool: string, parent: Context, caller?: string): Span {
   return tracer.startSpan(
     `tools/call ${tool}`,
     {
-      kind: SpanKind.SERVER,
+      kind: o.SpanKind.SERVER,
       attributes: {
         'mcp.method.name': 'tools/call',
         'gen_ai.tool.name': tool,
@@ -69,6 +84,7 @@ export function startToolSpan(tracer: Tracer, tool: string, parent: Context, cal
 }
 
 export function endToolSpan(
+  o: Otel,
   span: Span,
   end: {
     instance?: string;
@@ -89,8 +105,6 @@ export function endToolSpan(
     'infra_mcp.approved': end.approved,
     ...(end.errorCode ? { 'error.type': end.errorCode } : {}),
   });
-  if (end.isError) span.setStatus({ code: SpanStatusCode.ERROR, message: end.errorCode });
+  if (end.isError) span.setStatus({ code: o.SpanStatusCode.ERROR, message: end.errorCode });
   span.end();
 }
-
-export { SpanKind, SpanStatusCode, trace };

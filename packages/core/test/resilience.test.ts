@@ -10,7 +10,7 @@ import {
   TracerProvider as SdkTracerProvider,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock, ResilienceOptions } from '../src/index.js';
 import { kv } from './fixture-plugin.js';
 import { web } from './web-plugin.js';
