@@ -32,7 +32,9 @@ beforeAll(() => {
     throw new Error('apps/server/dist is missing: run `pnpm build` first (the root `pnpm test` builds)');
   work = mkdtempSync(join(tmpdir(), 'infra-mcp-image-'));
   out = join(work, 'app');
-  execFileSync('pnpm', ['--filter', 'infra-mcp', 'deploy', '--prod', '--legacy', '--offline', out], {
+  // as the Dockerfile: the optional GPL peer @infra-mcp/proxmox stays out (and is not looked up)
+  const deploy = ['deploy', '--prod', '--legacy', '--offline', '--config.auto-install-peers=false', out];
+  execFileSync('pnpm', ['--filter', 'infra-mcp', ...deploy], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, npm_config_loglevel: 'error' },
@@ -65,7 +67,9 @@ describe('deploy/Dockerfile: the production file set', () => {
     expect(dockerfile).toMatch(/^FROM node:\$\{NODE_VERSION\}-bookworm-slim AS build$/m);
     expect(dockerfile).toMatch(/^COPY --from=build --chown=0:0 \/out \/app$/m);
     expect(dockerfile).toMatch(/^USER 10001:10001$/m);
-    expect(dockerfile).toMatch(/pnpm --filter infra-mcp deploy --prod --legacy \/out/);
+    expect(dockerfile).toMatch(
+      /pnpm --filter infra-mcp deploy --prod --legacy --config.auto-install-peers=false \/out/,
+    );
   });
 
   it('holds the bundle, package.json and production dependencies only', () => {

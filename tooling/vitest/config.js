@@ -3,17 +3,25 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-/** Workspace packages: { dir, name, exports } for each packages/* and apps/* with a package.json. */
+/** Workspace packages that can hold tests, besides packages/* and apps/* (the deployment's chart and image tests). */
+const TOP_LEVEL = ['deploy'];
+
+/** Workspace packages: { dir, name, exports } for each packages/*, apps/* and TOP_LEVEL dir with a package.json. */
 export function workspacePackages(repoRoot) {
-  return ['packages', 'apps'].flatMap((group) =>
-    readdirSync(join(repoRoot, group), { withFileTypes: true })
-      .filter((e) => e.isDirectory() && existsSync(join(repoRoot, group, e.name, 'package.json')))
-      .map((e) => {
-        const dir = join(repoRoot, group, e.name);
-        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-        return { dir, name: pkg.name, exports: pkg.exports ?? {} };
-      }),
-  );
+  const dirs = [
+    ...['packages', 'apps'].flatMap((group) =>
+      readdirSync(join(repoRoot, group), { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => join(repoRoot, group, e.name)),
+    ),
+    ...TOP_LEVEL.map((d) => join(repoRoot, d)),
+  ];
+  return dirs
+    .filter((dir) => existsSync(join(dir, 'package.json')))
+    .map((dir) => {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      return { dir, name: pkg.name, exports: pkg.exports ?? {} };
+    });
 }
 
 /**

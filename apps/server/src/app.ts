@@ -73,18 +73,22 @@ export async function buildApp(
 }
 
 /**
- * The shared approval store the config names. It connects (and the Redis client loads) at the first
- * approved call: `infra-mcp tools`, `config` and a start never wait on Redis. While Redis cannot be
+ * The shared approval store the config names. It connects (and its client loads) at the first
+ * approved call: `infra-mcp tools`, `config` and a start never wait on it. While it cannot be
  * reached, approved calls fail and nothing runs.
  */
 async function approvalStore(
   spec: NonNullable<LoadedConfig['config']['approvals']['store']>,
 ): Promise<ApprovalStore> {
-  const { RedisApprovalStore } = await import('@infra-mcp/redis');
-  if (!spec.redis.url)
+  if (spec.dynamodb) {
+    const { DynamoApprovalStore } = await import('@infra-mcp/infra-ops');
+    return new DynamoApprovalStore(spec.dynamodb);
+  }
+  if (!spec.redis?.url)
     throw new ConfigError(
       'approvals.store.redis: no url; set approvals.store.redis.url or env INFRA_MCP_APPROVAL_REDIS_URL (example: redis://redis:6379)',
     );
+  const { RedisApprovalStore } = await import('@infra-mcp/redis');
   return new RedisApprovalStore({ url: spec.redis.url, prefix: spec.redis.prefix });
 }
 

@@ -16,6 +16,49 @@ import { z } from 'zod';
 /** The smallest output budget a result can be shaped into (`maxBytes`, `--max-bytes`). */
 export const MIN_MAX_BYTES = 1024;
 
+const httpsUrl = (what: string, example: string) => z.string().min(1).describe(what).meta({ example });
+
+/** auth.oauth: this server as an OAuth 2.1 resource server (checked further by core's validateOAuthOptions). */
+export const oauthConfigSchema = z.strictObject({
+  issuer: httpsUrl(
+    "Authorization server issuer, exactly as in tokens' iss (env INFRA_MCP_OAUTH_ISSUER)",
+    'https://auth.example.com/realms/infra',
+  ),
+  resource: httpsUrl(
+    "This server's resource URI: the public URL of /mcp; tokens must carry it in aud (env INFRA_MCP_OAUTH_RESOURCE)",
+    'https://mcp.example.com/mcp',
+  ),
+  audience: z
+    .string()
+    .optional()
+    .describe(
+      'The aud tokens must carry when the authorization server cannot use the resource URI (default: resource)',
+    ),
+  jwksUri: z
+    .string()
+    .optional()
+    .describe("The issuer's JWKS URL (default: from its discovery document; env INFRA_MCP_OAUTH_JWKS_URI)"),
+  algorithms: z
+    .array(z.string())
+    .optional()
+    .describe('Accepted signature algorithms (default RS256, PS256, ES256, EdDSA; none and HMAC never)'),
+  clockToleranceSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(300)
+    .default(5)
+    .describe('Clock skew tolerated on exp/nbf'),
+  scopes: z
+    .strictObject({
+      read: z.string().default('infra-mcp:read'),
+      write: z.string().default('infra-mcp:write'),
+      destructive: z.string().default('infra-mcp:destructive'),
+    })
+    .default({ read: 'infra-mcp:read', write: 'infra-mcp:write', destructive: 'infra-mcp:destructive' })
+    .describe('Scope names granting read, write and destructive tools (cumulative: write includes read)'),
+});
+
 /** infra-mcp.yaml. Plugin sections (`plugins.<id>`) are validated by each plugin's own schema. */
 export const appConfigSchema = z.strictObject({
   plugins: z
@@ -63,18 +106,41 @@ export const appConfigSchema = z.strictObject({
       secret: z.string().min(16).optional().meta({ secret: true }),
       store: z
         .strictObject({
-          redis: z.strictObject({
-            url: z
-              .string()
-              .optional()
-              .meta({ secret: true, example: 'redis://redis:6379' })
-              .describe('Redis/Valkey URL (env INFRA_MCP_APPROVAL_REDIS_URL wins; may hold a password)'),
-            prefix: z
-              .string()
-              .min(1)
-              .default('infra-mcp:')
-              .describe("Key prefix; also the tokens' scope: replicas sharing it accept each other's tokens"),
-          }),
+          redis: z
+            .strictObject({
+              url: z
+                .string()
+                .optional()
+                .meta({ secret: true, example: 'redis://redis:6379' })
+                .describe('Redis/Valkey URL (env INFRA_MCP_APPROVAL_REDIS_URL wins; may hold a password)'),
+              prefix: z
+                .string()
+                .min(1)
+                .default('infra-mcp:')
+                .describe(
+                  "Key prefix; also the tokens' scope: replicas sharing it accept each other's tokens",
+                ),
+            })
+            .optional(),
+          dynamodb: z
+            .strictObject({
+              table: z
+                .string()
+                .min(1)
+                .default('mcp_approvals')
+                .describe("Table (created when missing); also the tokens' scope"),
+              region: z.string().optional(),
+              endpoint: z
+                .string()
+                .url()
+                .optional()
+                .describe('Endpoint override (DynamoDB Local, a VPC endpoint)'),
+            })
+            .optional()
+            .describe('Used tokens in a DynamoDB table (credentials: the default AWS provider chain)'),
+        })
+        .refine((s) => (s.redis ? 1 : 0) + (s.dynamodb ? 1 : 0) === 1, {
+          message: 'name one store: redis or dynamodb',
         })
         .optional()
         .describe('Shared store of used approval tokens: single use across replicas and restarts'),
@@ -211,6 +277,15 @@ export const appConfigSchema = z.strictObject({
       tokenFile: z.string().optional().describe('File of bearer tokens, one `name:token` per line'),
     })
     .default({ allowedHosts: [], allowedOrigins: [], maxBodyBytes: 1_048_576 }),
+  auth: z
+    .strictObject({
+      oauth: oauthConfigSchema
+        .optional()
+        .describe(
+          'OAuth 2.1 resource server: JWT access tokens from this issuer (static tokens keep working)',
+        ),
+    })
+    .default({}),
 });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;
@@ -381,7 +456,12 @@ export async function loadConfig(
     config.tasks.store.redis.url = env.INFRA_MCP_TASKS_REDIS_URL;
   }
   if (env.INFRA_MCP_APPROVAL_REDIS_URL) {
-    config.approvals.store ??= { redis: { prefix: 'infra-mcp:' } };
+    if (config.approvals.store?.dynamodb)
+      throw new ConfigError(
+        'env INFRA_MCP_APPROVAL_REDIS_URL is set but approvals.store names dynamodb: use one store (unset the variable, or remove approvals.store.dynamodb)',
+      );
+    config.approvals.store ??= {};
+    config.approvals.store.redis ??= { prefix: 'infra-mcp:' };
     config.approvals.store.redis.url = env.INFRA_MCP_APPROVAL_REDIS_URL;
   }
   if (env.INFRA_MCP_HTTP) config.http.listen = env.INFRA_MCP_HTTP;
@@ -392,6 +472,7 @@ export async function loadConfig(
     config.http.allowedHosts = parseList('env INFRA_MCP_ALLOWED_HOSTS', env.INFRA_MCP_ALLOWED_HOSTS);
   if (env.INFRA_MCP_ALLOWED_ORIGINS)
     config.http.allowedOrigins = parseList('env INFRA_MCP_ALLOWED_ORIGINS', env.INFRA_MCP_ALLOWED_ORIGINS);
+  await applyOAuthEnv(config, env, file);
 
   // flags over env
   if (flags.readOnly) {
@@ -423,6 +504,39 @@ export async function loadConfig(
     select,
     ...(references.length ? { references } : {}),
   };
+}
+
+const OAUTH_ENV = {
+  INFRA_MCP_OAUTH_ISSUER: 'issuer',
+  INFRA_MCP_OAUTH_RESOURCE: 'resource',
+  INFRA_MCP_OAUTH_AUDIENCE: 'audience',
+  INFRA_MCP_OAUTH_JWKS_URI: 'jwksUri',
+} as const;
+
+/** INFRA_MCP_OAUTH_* over auth.oauth, then the whole section checked (core loads only when it is set). */
+async function applyOAuthEnv(
+  config: AppConfig,
+  env: Record<string, string | undefined>,
+  file: string | undefined,
+): Promise<void> {
+  const fromEnv = Object.entries(OAUTH_ENV).filter(([name]) => env[name]);
+  if (fromEnv.length) {
+    const merged: Record<string, unknown> = { ...config.auth.oauth };
+    for (const [name, key] of fromEnv) merged[key] = env[name];
+    for (const key of ['issuer', 'resource'])
+      if (!merged[key])
+        throw new ConfigError(
+          `env ${fromEnv.map(([n]) => n).join(', ')}: OAuth also needs ${key}: set auth.oauth.${key} in the config file or env INFRA_MCP_OAUTH_${key.toUpperCase()}`,
+        );
+    config.auth.oauth = oauthConfigSchema.parse(merged);
+  }
+  if (config.auth.oauth) {
+    const { validateOAuthOptions } = await import('@infra-mcp/core/oauth');
+    validateOAuthOptions(
+      config.auth.oauth,
+      `${fromEnv.length ? 'auth.oauth (with env INFRA_MCP_OAUTH_*)' : `${file ?? 'config'}: auth.oauth`}`,
+    );
+  }
 }
 
 /** Bearer tokens: INFRA_MCP_TOKENS ("name:token,name2:token2" or a bare token) and/or a token file. */

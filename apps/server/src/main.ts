@@ -184,6 +184,7 @@ async function serve(
     allowedHosts: loaded.config.http.allowedHosts,
     allowedOrigins: loaded.config.http.allowedOrigins,
     maxBodyBytes: loaded.config.http.maxBodyBytes,
+    oauth: loaded.config.auth.oauth,
   });
   process.stderr.write(`infra-mcp: listening on ${http.url}\n`);
   await new Promise<void>((resolve) => {

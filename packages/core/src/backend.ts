@@ -89,8 +89,23 @@ interface Counts {
   retries: number;
 }
 
+/** What a plugin gets of its instance's backend (`SetupContext.backend`). */
+export interface Backend {
+  readonly plugin: string;
+  readonly instance: string;
+  /** `plugin/instance`, as in the breaker's message. */
+  readonly name: string;
+  /**
+   * Send one request through the breaker, with a span, retried (idempotent methods only) on
+   * connection errors and 502/503/504 while the call's deadline allows. `send` makes one attempt.
+   */
+  request<T>(req: BackendRequest<T>, send: (attempt: number) => Promise<T>): Promise<T>;
+  /** A discovery or metadata read, served from the shared TTL cache when fresh (`key` names the read). */
+  cached<T>(key: string, load: () => Promise<T>): Promise<T>;
+}
+
 /** One backend instance of one plugin (`prometheus/prod`). */
-export class Backend {
+export class InstanceBackend implements Backend {
   readonly name: string;
   readonly breaker?: CircuitBreaker;
   readonly counts: Counts = { requests: new Map(), retries: 0 };
@@ -190,7 +205,7 @@ export class Backends {
   readonly retry: Required<RetryOptions> | false;
   readonly cache: BackendCache;
   private tracing?: Promise<Tracer>;
-  private readonly all = new Map<string, Backend>();
+  private readonly all = new Map<string, InstanceBackend>();
 
   constructor(readonly options: ResilienceOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -207,11 +222,11 @@ export class Backends {
     return this.tracing;
   }
 
-  get(plugin: string, instance: string): Backend {
+  get(plugin: string, instance: string): InstanceBackend {
     const key = `${plugin}/${instance}`;
     let b = this.all.get(key);
     if (!b) {
-      b = new Backend(plugin, instance, this);
+      b = new InstanceBackend(plugin, instance, this);
       this.all.set(key, b);
     }
     return b;
@@ -220,7 +235,7 @@ export class Backends {
   /** Lines of the Prometheus text format for /metrics. */
   metricLines(): string[] {
     const out: string[] = [];
-    const each = (fn: (b: Backend, l: string) => string[]) => {
+    const each = (fn: (b: InstanceBackend, l: string) => string[]) => {
       for (const b of this.all.values())
         out.push(...fn(b, `plugin="${label(b.plugin)}",instance="${label(b.instance)}"`));
     };

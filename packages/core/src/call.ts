@@ -17,6 +17,8 @@ import { decide, type Policy } from './policy.js';
 import { dryRunAnswer, readPreviewCursor } from './preview.js';
 import { redact } from './redact.js';
 import type { RegisteredTool, Registry } from './registry.js';
+import { Reveals } from './reveal.js';
+import { scopeRefusal } from './scopes.js';
 import { endToolSpan, otel, parentFromMeta, runInScope, startToolSpan } from './tracing.js';
 
 /** Arguments that only change how an answer is shown: never part of a change hash. */
@@ -114,6 +116,16 @@ export class CallPipeline {
         `Unknown tool: ${boundToolName(name)}. tools/list shows the tools this server offers.`,
       );
     }
+    // before anything else: a token without the scope cannot even preview (its approval could never run)
+    const refusal = scopeRefusal(name, tool.effect, call.access);
+    if (refusal) {
+      const err = new ToolError(
+        ErrorCodes.insufficientScope,
+        refusal,
+        `authorize again with scope ${call.access!.names[tool.effect]}, or use a tool your token allows`,
+      );
+      return finish(errorResult(err), 'denied', err);
+    }
     const caller = call.caller ?? '';
     const limits = this.o.limits ?? {};
     if (
@@ -186,6 +198,7 @@ export class CallPipeline {
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
       const client = await raceAbort(runtime.client(instance), signal);
+      const reveals = new Reveals();
       const context = (s: AbortSignal, deadline: number) =>
         toolContext({
           runtime,
@@ -197,6 +210,7 @@ export class CallPipeline {
           timeoutMs,
           deadline,
           log: this.o.log,
+          reveals,
         });
       if (tool.effect === 'read') {
         // a soft deadline a little before the hard one, so a tool can return what it has (partial)
@@ -204,7 +218,7 @@ export class CallPipeline {
         // reads stop at the timeout or cancellation even if the tool ignores its signal
         const out = await raceAbort(tool.def.run(args, ctx), signal);
         trail.details = out.audit;
-        return await finish(this.shape(tool, out, budget), 'ok');
+        return await finish(this.shape(tool, out, budget, reveals), 'ok');
       }
       return await this.write(tool, args, instance, budget, call, started, trail, finish, {
         planCtx: context(signal, started + timeoutMs),
@@ -212,6 +226,7 @@ export class CallPipeline {
         // an approved change is not abandoned half-way at the timeout: cancel-only signal, and the
         // deadline tells ctx.poll when to answer "still running"
         runCtx: context(call.signal ?? new AbortController().signal, call.runDeadline ?? started + timeoutMs),
+        reveals,
       });
     } catch (err) {
       const e = toToolError(
@@ -234,7 +249,7 @@ export class CallPipeline {
     started: number,
     trail: Trail,
     finish: (result: CallToolResult, outcome: Outcome, error?: ToolError) => Promise<CallToolResult>,
-    env: { planCtx: ToolContext; planSignal: AbortSignal; runCtx: ToolContext },
+    env: { planCtx: ToolContext; planSignal: AbortSignal; runCtx: ToolContext; reveals: Reveals },
   ): Promise<CallToolResult> {
     const { name, runtime, def } = tool;
     const presentation = new Set<string>([...PRESENTATION_ARGS, ...(def.presentation ?? [])]);
@@ -320,7 +335,7 @@ export class CallPipeline {
           'dry_run',
         );
       }
-      return await this.execute(tool, args, p, undefined, call, started, trail, finish, env.runCtx, budget);
+      return await this.execute(tool, args, p, undefined, call, started, trail, finish, env, budget);
     }
 
     const claim = this.o.approvals.read(String(approval), name, instance, call.caller);
@@ -339,7 +354,7 @@ export class CallPipeline {
     }
     trail.changeHash = claim.hash;
     trail.summary = p.summary;
-    return await this.execute(tool, args, p, claim, call, started, trail, finish, env.runCtx, budget);
+    return await this.execute(tool, args, p, claim, call, started, trail, finish, env, budget);
   }
 
   /** Intent record, spend the token, run, outcome record; the plan's handle is discarded after. */
@@ -352,7 +367,7 @@ export class CallPipeline {
     started: number,
     trail: Trail,
     finish: (result: CallToolResult, outcome: Outcome, error?: ToolError) => Promise<CallToolResult>,
-    ctx: ToolContext,
+    env: { runCtx: ToolContext; reveals: Reveals },
     budget: number,
   ): Promise<CallToolResult> {
     const { name, def } = tool;
@@ -377,7 +392,7 @@ export class CallPipeline {
       if (claim) await this.o.approvals.consume(claim);
       let out: ToolResult;
       try {
-        out = await def.run(args, ctx, plan);
+        out = await def.run(args, env.runCtx, plan);
       } catch (err) {
         if (err instanceof StillRunningSignal)
           return await this.stillRunning(tool, err.state, budget, finish);
@@ -387,6 +402,7 @@ export class CallPipeline {
         tool,
         { ...out, data: { dryRun: false, result: out.data }, text: out.text ?? renderData(out.data) },
         budget,
+        env.reveals,
       );
       trail.details = out.audit;
       return await finish(result, 'ok');
@@ -497,11 +513,16 @@ export class CallPipeline {
     return this.shape(tool, answer, Math.max(budget, whole));
   }
 
-  shape(tool: RegisteredTool, out: ToolResult, budget: number): CallToolResult {
+  /** The answer as the caller gets it: redacted (around the values the tool revealed), then fitted. */
+  shape(tool: RegisteredTool, out: ToolResult, budget: number, reveals?: Reveals): CallToolResult {
     const secrets = tool.runtime.config.secrets;
-    const data = redact(out.data, secrets);
+    const guarded = reveals ? reveals.guard(out.data, (v) => redact(v, secrets)) : redact(out.data, secrets);
+    const data = reveals ? reveals.fill(guarded) : guarded;
     const partial = out.partial ? tool.runtime.scrub(out.partial) : undefined;
-    const rawText = redact(out.text ?? renderData(data), secrets) as string;
+    const text = out.text ?? renderData(guarded);
+    const rawText = reveals
+      ? reveals.text(text, (s) => redact(s, secrets))
+      : (redact(text, secrets) as string);
     // the budget is the structured JSON plus the text (page.ts); the text is cut to what is left
     const fitted = fitAnswer(tool.name, data, partial ? `${rawText}\npartial: ${partial}` : rawText, budget);
     return {

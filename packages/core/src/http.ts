@@ -16,6 +16,8 @@ import {
   type JSONRPCMessage,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { OAuthOptions } from './oauth.js';
+import type { Access } from './scopes.js';
 import type { InfraMcpServer } from './server.js';
 
 export interface HttpOptions {
@@ -37,6 +39,8 @@ export interface HttpOptions {
   /** Rejected requests are logged at most once per reason per this many ms (default 60 000), with a count of the others. */
   rejectLogIntervalMs?: number;
   allowUnauthenticated?: boolean;
+  /** OAuth 2.1 resource server: JWT access tokens from this issuer, besides any static `tokens`. */
+  oauth?: OAuthOptions;
 }
 
 /** Why an HTTP request was refused: the `reason` label of `infra_mcp_http_rejected_total`. */
@@ -46,7 +50,9 @@ export type RejectReason =
   | 'host'
   | 'origin'
   | 'body_too_large'
-  | 'body_timeout';
+  | 'body_timeout'
+  | 'insufficient_scope'
+  | 'auth_unavailable';
 
 const REJECT_REASONS: readonly RejectReason[] = [
   'missing_token',
@@ -55,6 +61,8 @@ const REJECT_REASONS: readonly RejectReason[] = [
   'origin',
   'body_too_large',
   'body_timeout',
+  'insufficient_scope',
+  'auth_unavailable',
 ];
 
 /**
@@ -268,9 +276,13 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const rejections = new RejectionLog((line) => app.log.warn(line), options.rejectLogIntervalMs);
   const tokens = Object.entries(options.tokens ?? {});
-  if (!LOOPBACK.has(hostnameOf(host)) && tokens.length === 0 && !options.allowUnauthenticated) {
+  // jose loads only when OAuth is configured
+  const oauth = options.oauth
+    ? await (await import('./oauth.js')).OAuthResourceServer.create(options.oauth)
+    : undefined;
+  if (!LOOPBACK.has(hostnameOf(host)) && tokens.length === 0 && !oauth && !options.allowUnauthenticated) {
     throw new Error(
-      `refusing to serve on ${host} without bearer tokens: set INFRA_MCP_TOKENS or --token-file, or bind to 127.0.0.1`,
+      `refusing to serve on ${host} without bearer tokens: set INFRA_MCP_TOKENS, --token-file or auth.oauth, or bind to 127.0.0.1`,
     );
   }
   let port = options.port ?? 3000;
@@ -322,6 +334,10 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
         );
       }
     }
+    if (oauth?.metadataPaths.has(url.pathname)) {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
+      return res.end(oauth.metadata());
+    }
     if (url.pathname === '/healthz') {
       res.writeHead(closing ? 503 : 200, { 'content-type': 'text/plain' });
       return res.end(closing ? 'shutting down\n' : 'ok\n');
@@ -354,9 +370,16 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
     if (url.pathname !== '/mcp') return jsonRpcError(res, 404, 'Not found: the MCP endpoint is /mcp');
 
     let caller: string | undefined;
-    if (tokens.length > 0) {
+    let access: Access | undefined;
+    if (tokens.length > 0 || oauth) {
       const presented = presentedToken(req);
       caller = callerOf(req);
+      const identity = !caller && oauth ? await oauth.authenticate(presented) : undefined;
+      if (identity && 'status' in identity) {
+        rejections.reject(identity.reason, identity.message, remote);
+        return jsonRpcError(res, identity.status, identity.message, identity.headers);
+      }
+      if (identity) ({ caller, access } = identity);
       if (!caller) {
         rejections.reject(
           presented ? 'invalid_token' : 'missing_token',
@@ -436,6 +459,11 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       );
     }
     if (closing) return jsonRpcError(res, 503, 'Server is shutting down', { connection: 'close' });
+    const outOfScope = access && (await oauth!.refuseCall(app, parsed, caller!, access));
+    if (outOfScope) {
+      rejections.reject(outOfScope.reason, outOfScope.message, remote);
+      return jsonRpcError(res, outOfScope.status, outOfScope.message, outOfScope.headers);
+    }
     inflight.add(res);
     res.on('close', () => inflight.delete(res));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
@@ -449,7 +477,8 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       (req as IncomingMessage & { auth?: unknown }).auth = {
         token: 'redacted',
         clientId: caller,
-        scopes: [],
+        scopes: access ? [...access.scopes] : [],
+        ...(access ? { extra: { access } } : {}),
       };
     await transport.handleRequest(req as never, res, parsed);
   };

@@ -43,7 +43,7 @@ export {
   verifyRecords,
 } from './audit.js';
 export {
-  Backend,
+  type Backend,
   type BackendRequest,
   Backends,
   type BreakerOptions,
@@ -171,6 +171,7 @@ export {
 } from './registry.js';
 export { MAX_COMPLETIONS } from './resources.js';
 export { RETRY_DEFAULTS } from './retry.js';
+export { type Access, DEFAULT_SCOPES, type ScopeNames } from './scopes.js';
 export type { ConnectOptions } from './sdk.js';
 export {
   decryptSecret,

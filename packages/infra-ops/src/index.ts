@@ -1,3 +1,8 @@
+export {
+  DynamoApprovalStore,
+  type DynamoApprovalStoreOptions,
+  dynamoApprovalStore,
+} from './approvals/dynamodb-store.js';
 export { type ArgocdConfig, argocdConfig } from './argocd/config.js';
 export { argocd } from './argocd/plugin.js';
 export { DynamoAuditSink, type DynamoAuditSinkOptions, dynamoAuditSink } from './audit/dynamodb-sink.js';

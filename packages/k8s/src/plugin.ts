@@ -10,6 +10,7 @@ import { contextsTool } from './tools/contexts.js';
 import { deleteTool } from './tools/delete.js';
 import { describeTool } from './tools/describe.js';
 import { eventsTool } from './tools/events.js';
+import { execTool } from './tools/exec.js';
 import { getTool } from './tools/get.js';
 import { listTool } from './tools/list.js';
 import { logsTool } from './tools/logs.js';
@@ -69,7 +70,10 @@ export const k8s = definePlugin({
       description: 'Contexts, discovery, list, get, describe, events, logs, top, can_i',
       default: true,
     },
-    write: { description: 'apply, delete, scale, rollout status, restart, history and undo (dry run first)' },
+    write: {
+      description:
+        'apply, delete, scale, rollout status, restart, history and undo, exec where enabled (dry run first)',
+    },
   },
   redact: { paths: REDACTION_PATHS },
   setup: async (config, ctx) => KubeClient.create(config, ctx),
@@ -97,6 +101,7 @@ export const k8s = definePlugin({
     rolloutRestartTool,
     rolloutHistoryTool,
     rolloutUndoTool,
+    execTool,
   ],
   prompts: [troubleshoot],
 });

@@ -13,6 +13,8 @@ export const contextsTool = tool({
     server: z.string(),
     namespace: z.string(),
     readOnlyContext: z.boolean(),
+    exec: z.boolean().describe('k8s_exec may run here (execContexts)'),
+    revealSecrets: z.boolean().describe('k8s_get shows Secret values here (revealSecretsContexts)'),
     allowedNamespaces: z.array(z.string()).optional(),
   }),
   effect: 'read',
@@ -24,18 +26,22 @@ export const contextsTool = tool({
       server: c.server,
       namespace: c.namespace,
       readOnlyContext: matchesAny(c.context, ctx.config.readOnlyContexts),
+      exec: matchesAny(c.context, ctx.config.execContexts),
+      revealSecrets: matchesAny(c.context, ctx.config.revealSecretsContexts),
       ...(ctx.config.allow?.namespace ? { allowedNamespaces: ctx.config.allow.namespace } : {}),
     };
     return {
       data,
       text: table(
-        ['CONTEXT', 'SERVER', 'NAMESPACE', 'READ-ONLY', 'NAMESPACES'],
+        ['CONTEXT', 'SERVER', 'NAMESPACE', 'READ-ONLY', 'EXEC', 'SECRETS', 'NAMESPACES'],
         [
           [
             data.context,
             data.server,
             data.namespace,
             String(data.readOnlyContext),
+            data.exec ? 'on' : 'off',
+            data.revealSecrets ? 'shown' : 'redacted',
             data.allowedNamespaces?.join(',') ?? '*',
           ],
         ],

@@ -12,6 +12,7 @@ import {
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { type ExecHandler, execServer } from './exec.js';
 import { openApiDoc, openApiIndex } from './openapi.js';
 import { fromProtobuf, UnsupportedProtobuf } from './protobuf.js';
 import { apiVersionOf, groupList, type KubeResource, RESOURCES, resourceList } from './resources.js';
@@ -61,6 +62,8 @@ export interface FakeKube {
   /** Store objects as given (apiVersion and kind pick the resource). */
   add(...objs: Obj[]): Obj[];
   get(apiVersion: string, kind: string, name: string, namespace?: string): Obj | undefined;
+  /** Run `pods/exec` commands (WebSocket, v5/v4 channel protocol): the last handler first, then built-ins (`exec.ts`). */
+  onExec(handler: ExecHandler): void;
   /** A kubeconfig for this server (YAML). */
   kubeconfig(o?: { token?: string; context?: string; namespace?: string; contexts?: string[] }): string;
   close(): Promise<void>;
@@ -79,8 +82,16 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     return r;
   };
 
+  const exec = execServer({
+    token: options.token,
+    forbid: options.forbid,
+    pod: (ns, name) => store.get(resources.find((x) => x.kind === 'Pod') as KubeResource, ns, name),
+    record: (method, url) => requests.push({ method, url }),
+  });
+
   const fake: FakeKube = {
     url: '',
+    onExec: exec.onExec,
     store,
     requests,
     logs,
@@ -563,6 +574,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const server: Server = options.tls
     ? createHttps({ cert: FAKE_KUBE_CERT, key: FAKE_KUBE_KEY }, handler)
     : createHttp(handler);
+  server.on('upgrade', exec.upgrade);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   fake.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
