@@ -187,6 +187,88 @@ export const appConfigSchema = z.strictObject({
         .describe('Calls running at once per HTTP caller (token name); past it, 429'),
     })
     .default({ concurrent: 64, perCaller: 16 }),
+  tracing: z
+    .strictObject({
+      otlpEndpoint: z
+        .url({ protocol: /^https?$/, error: 'otlpEndpoint must be an http:// or https:// URL' })
+        .optional()
+        .meta({ example: 'http://otel-collector:4318/v1/traces' })
+        .describe(
+          'OTLP/HTTP traces endpoint; unset: no spans are exported (env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces)',
+        ),
+      serviceName: z
+        .string()
+        .min(1)
+        .default('infra-mcp')
+        .describe('service.name of the spans (env OTEL_SERVICE_NAME)'),
+      sampleRatio: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(1)
+        .describe('Share of new traces recorded, 0..1; a client traceparent keeps its own decision'),
+    })
+    .default({ serviceName: 'infra-mcp', sampleRatio: 1 }),
+  resilience: z
+    .strictObject({
+      breaker: z
+        .union([
+          z.literal(false),
+          z.strictObject({
+            failures: z.number().int().min(1).default(5).describe('Consecutive failures that open it'),
+            cooldownMs: z
+              .number()
+              .int()
+              .positive()
+              .default(30_000)
+              .describe('How long it stays open before one probe request, ms'),
+          }),
+        ])
+        .default({ failures: 5, cooldownMs: 30_000 })
+        .describe('Circuit breaker per backend instance (false: off)'),
+      retry: z
+        .union([
+          z.literal(false),
+          z
+            .strictObject({
+              attempts: z
+                .number()
+                .int()
+                .min(1)
+                .max(10)
+                .default(3)
+                .describe('Attempts in all, the first included'),
+              baseMs: z
+                .number()
+                .int()
+                .positive()
+                .default(200)
+                .describe('First backoff, ms; doubled each retry'),
+              maxMs: z.number().int().positive().default(2000).describe('Longest backoff, ms'),
+            })
+            .refine((r) => r.maxMs >= r.baseMs, {
+              message: 'maxMs must be at least baseMs (e.g. baseMs: 200, maxMs: 2000)',
+              path: ['maxMs'],
+            }),
+        ])
+        .default({ attempts: 3, baseMs: 200, maxMs: 2000 })
+        .describe('Retries of idempotent GETs on connection errors and 502/503/504 (false: off)'),
+      cache: z
+        .union([
+          z.literal(false),
+          z.strictObject({
+            max: z.number().int().min(1).default(1000).describe('Entries kept at most'),
+            ttlMs: z.number().int().positive().default(30_000).describe('How long an entry is served, ms'),
+          }),
+        ])
+        .default({ max: 1000, ttlMs: 30_000 })
+        .describe('TTL cache of discovery reads (label names, metadata; false: off)'),
+    })
+    .default({
+      breaker: { failures: 5, cooldownMs: 30_000 },
+      retry: { attempts: 3, baseMs: 200, maxMs: 2000 },
+      cache: { max: 1000, ttlMs: 30_000 },
+    }),
   http: z
     .strictObject({
       listen: z.string().optional().meta({ example: '127.0.0.1:3000' }),
@@ -262,6 +344,26 @@ export interface LoadedConfig {
 }
 
 const DEFAULT_FILES = ['infra-mcp.yaml', 'infra-mcp.yml'];
+
+/** The OpenTelemetry variables: the traces endpoint as is, or the base endpoint + /v1/traces. */
+function otlpFromEnv(env: Record<string, string | undefined>): string | undefined {
+  const [name, raw] = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT]
+    : ['OTEL_EXPORTER_OTLP_ENDPOINT', env.OTEL_EXPORTER_OTLP_ENDPOINT];
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(
+      `env ${name}: expected an http:// or https:// URL, got "${raw}"; example: ${name}=http://otel-collector:4318`,
+    );
+  if (name === 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') return url.toString();
+  return `${raw.replace(/\/+$/, '')}/v1/traces`;
+}
 
 function envBool(name: string, raw: string | undefined): boolean | undefined {
   if (raw === undefined || raw === '') return undefined;
@@ -393,6 +495,9 @@ export async function loadConfig(
     config.approvals.store.redis.url = env.INFRA_MCP_APPROVAL_REDIS_URL;
   }
   if (env.INFRA_MCP_HTTP) config.http.listen = env.INFRA_MCP_HTTP;
+  const otlp = otlpFromEnv(env);
+  if (otlp) config.tracing.otlpEndpoint = otlp;
+  if (env.OTEL_SERVICE_NAME) config.tracing.serviceName = env.OTEL_SERVICE_NAME;
   if (env.INFRA_MCP_ALLOWED_HOSTS)
     config.http.allowedHosts = parseList('env INFRA_MCP_ALLOWED_HOSTS', env.INFRA_MCP_ALLOWED_HOSTS);
   if (env.INFRA_MCP_ALLOWED_ORIGINS)

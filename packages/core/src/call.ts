@@ -1,4 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Tracer } from '@opentelemetry/api';
 import { type ApprovalClaim, Approvals, changeHash } from './approval.js';
 import { type AuditLog, boundToolName, isPlausibleToolName, type Outcome } from './audit.js';
 import type { CallContext } from './call-context.js';
@@ -18,6 +19,7 @@ import { redact } from './redact.js';
 import type { RegisteredTool, Registry } from './registry.js';
 import { Reveals } from './reveal.js';
 import { scopeRefusal } from './scopes.js';
+import { endToolSpan, otel, parentFromMeta, runInScope, startToolSpan } from './tracing.js';
 
 /** Arguments that only change how an answer is shown: never part of a change hash. */
 export const PRESENTATION_ARGS = ['maxBytes', 'cursor', 'format'] as const;
@@ -38,6 +40,8 @@ export interface PipelineOptions {
   plans: HeldPlans;
   audit: AuditLog;
   metrics: Metrics;
+  /** Spans of tool calls (no-op without a registered OpenTelemetry SDK). */
+  tracer: () => Promise<Tracer>;
   log: Logger;
   maxBytes: number;
   timeoutMs: number;
@@ -79,8 +83,32 @@ export class CallPipeline {
       ? (this.o.registry.tools.get(name) ?? this.o.registry.hidden.get(name))
       : undefined;
     const trail: Trail = { dryRun: false };
-    const finish = (result: CallToolResult, outcome: Outcome, error?: ToolError) =>
-      this.finish(tool, name, rawArgs, call, started, trail, result, outcome, error);
+    const o = await otel();
+    const parent = parentFromMeta(o, call.meta);
+    const span = startToolSpan(
+      o,
+      await this.o.tracer(),
+      tool ? name : boundToolName(name),
+      parent,
+      call.caller,
+    );
+    let ended = false;
+    const finish = async (result: CallToolResult, outcome: Outcome, error?: ToolError) => {
+      const answer = await this.finish(tool, name, rawArgs, call, started, trail, result, outcome, error);
+      if (!ended) {
+        ended = true;
+        endToolSpan(o, span, {
+          plugin: tool?.runtime.plugin.id,
+          instance: trail.instance,
+          outcome,
+          isError: answer.isError === true || outcome === 'error' || outcome === 'denied',
+          errorCode: error?.code ?? (answer.isError ? ErrorCodes.auditFailed : undefined),
+          dryRun: trail.dryRun,
+          approved: trail.intent !== undefined,
+        });
+      }
+      return answer;
+    };
     if (!tool) {
       await finish({ content: [] }, 'denied', new ToolError('unknown_tool', 'unknown tool'));
       throw protocolError(
@@ -114,7 +142,11 @@ export class CallPipeline {
     this.running++;
     this.perCaller.set(caller, (this.perCaller.get(caller) ?? 0) + 1);
     try {
-      return await this.dispatch(tool, rawArgs, call, started, trail, finish);
+      // backend requests of this call: children of its span, and never retried past its timeout
+      const deadline = started + (tool.def.timeoutMs ?? this.o.timeoutMs);
+      return await runInScope({ trace: o.trace.setSpan(parent, span), deadline }, () =>
+        this.dispatch(tool, rawArgs, call, started, trail, finish),
+      );
     } finally {
       this.running--;
       const n = (this.perCaller.get(caller) ?? 1) - 1;

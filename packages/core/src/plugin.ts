@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Backend } from './backend.js';
 import type { DiscoveredInstance, InstancesFromContext } from './instances.js';
 import type { Logger } from './log.js';
 
@@ -346,6 +347,11 @@ export interface SetupContext {
    * cutting backend text to a snippet: a cut secret can no longer be recognised.
    */
   redact(text: string): string;
+  /**
+   * This instance's backend: route requests through `backend.request` for a span per request, the
+   * circuit breaker and retries of idempotent reads; `backend.cached` for discovery reads.
+   */
+  backend: Backend;
 }
 
 export interface PluginDefinition<S extends z.ZodObject = z.ZodObject, C = any> {

@@ -184,6 +184,7 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
       };
       const context = (signal: AbortSignal): CallContext => ({
         caller: (extra.authInfo?.clientId as string | undefined) ?? undefined,
+        meta: req.params._meta as Record<string, unknown> | undefined,
         access: accessOf(extra),
         signal,
         progressToken: req.params._meta?.progressToken,
