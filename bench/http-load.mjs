@@ -6,10 +6,11 @@
 // Each configuration runs in a fresh server process; ours and bare alternate, `--repeat` times.
 //
 // Reported per run: ok calls/s, p50/p99 latency of ok calls, busy answers (the server's concurrent-call
-// limit; not errors), errors, and for ours the audit: records written (lines of the JSONL file under
-// a temp XDG_STATE_HOME) against calls answered (any HTTP answer, busy included) and against the
-// server's own infra_mcp_tool_calls_total, infra_mcp_audit_lost_records_total from /metrics,
-// and `infra-mcp audit verify` on the file.
+// limit; not errors: ours refuses them with HTTP 429 before any MCP work, so they leave no audit
+// record), errors, and for ours the audit: records written (lines of the JSONL file under a temp
+// XDG_STATE_HOME) against calls answered (any HTTP answer but a 429) and against the server's own
+// infra_mcp_tool_calls_total, infra_mcp_audit_lost_records_total from /metrics, and
+// `infra-mcp audit verify` on the file.
 //
 //   pnpm build && node bench/http-load.mjs [--clients 50,200,500] [--seconds 20] [--repeat 2]
 //                                          [--tokens 1] [--busy-wait-ms 0] [--warmup 2]
@@ -194,7 +195,7 @@ async function main() {
     const measureFrom = t0 + WARMUP * 1000;
     const end = measureFrom + SECONDS * 1000;
     const lat = [];
-    const counts = { ok: 0, busy: 0, errors: 0, total: 0, resets: 0 };
+    const counts = { ok: 0, busy: 0, errors: 0, total: 0, resets: 0, refused: 0 };
     const errorSamples = new Map();
     const one = (headers) =>
       new Promise((resolve) => {
@@ -222,10 +223,13 @@ async function main() {
         const e = performance.now();
         const counted = s >= measureFrom && e <= end;
         // no HTTP answer at all (a keep-alive socket reset as it was reused): never reached the server
+        // a 429 was refused at the door: no MCP work, no audit record
         if (status === 0) counts.resets++;
+        else if (status === 429) counts.refused++;
         else counts.total++;
         let kindOf = 'ok';
-        if (status !== 200 || !text.includes('"result"')) kindOf = 'error';
+        if (status === 429) kindOf = 'busy';
+        else if (status !== 200 || !text.includes('"result"')) kindOf = 'error';
         else if (text.includes('"isError":true')) kindOf = text.includes('"code":"busy"') ? 'busy' : 'error';
         if (kindOf === 'error') {
           const key = `${status} ${text.slice(0, 160)}`;
@@ -254,6 +258,7 @@ async function main() {
       busy: counts.busy,
       errors: counts.errors,
       answered: counts.total,
+      refused: counts.refused,
       resets: counts.resets,
       errorSamples: [...errorSamples].slice(0, 3),
     };
@@ -262,7 +267,7 @@ async function main() {
   function describe(r) {
     const audit =
       r.kind === 'ours'
-        ? `; audit: ${r.records} records / ${r.answered} calls answered (metrics ${r.metricCalls}), connection resets ${r.resets}, lost ${r.lost}, verify ${r.verify}`
+        ? `; audit: ${r.records} records / ${r.answered} calls answered (metrics ${r.metricCalls}; ${r.refused} refused with 429), connection resets ${r.resets}, lost ${r.lost}, verify ${r.verify}`
         : '';
     return `${r.kind.padEnd(4)} ${String(r.clients).padStart(4)} clients: ${r.okPerSec.toFixed(0)} ok/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, busy ${r.busy}, errors ${r.errors}${audit}${r.errorSamples.length ? `\n  error samples: ${JSON.stringify(r.errorSamples)}` : ''}`;
   }

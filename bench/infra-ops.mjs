@@ -2,10 +2,11 @@
 // @infra-mcp/infra-ops figures:
 // - argocd_apps against a 200-app fake Argo CD: bytes of the raw list, of the `fields` projection the
 //   tool asks for, of the answer, per app;
-// - the command runner's overhead per call versus a bare child_process.spawn of the same stand-in;
+// - the command runner's overhead per call versus a bare child_process.spawn of the same binary (the
+//   terraform stand-in, and the real helm 4 from @infra-mcp/testing/kube);
 // - the size of a terraform_plan answer versus the raw `show -json` (largest vendored plan, and a
 //   generated 500-resource plan);
-// - tools/list bytes of each plugin.
+// - tools/list bytes of each plugin and of each of its toolsets.
 //
 //   pnpm build && node bench/infra-ops.mjs [--runs 200]
 import { spawn } from 'node:child_process';
@@ -13,9 +14,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, MemoryAuditSink } from '../packages/core/dist/index.js';
-import { argocd, aws, helm, run, terraform } from '../packages/infra-ops/dist/index.js';
+import { argocd, aws, childEnv, helm, run, terraform } from '../packages/infra-ops/dist/index.js';
 import { startArgoFake } from '../packages/infra-ops/test/argocd-fake.ts';
 import { generatePlan } from '../packages/infra-ops/test/generate-plan.ts';
+import { kubeBinaries } from '../packages/testing/dist/kube.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 200;
@@ -65,42 +67,58 @@ const root = mkdtempSync(join(tmpdir(), 'infra-ops-bench-'));
 const standin = join(import.meta.dirname, '../packages/infra-ops/test/fixtures/bin/terraform');
 mkdirSync(join(root, 'w'));
 writeFileSync(join(root, 'w', 'standin.json'), JSON.stringify({ plan: '110_basic' }));
-const bare = () =>
-  new Promise((resolve) => {
-    const c = spawn(standin, ['fmt'], { cwd: join(root, 'w'), stdio: ['ignore', 'pipe', 'pipe'] });
-    c.stdout.resume();
-    c.stderr.resume();
-    c.on('close', resolve);
-  });
-const viaRunner = () =>
-  run({
-    binary: standin,
-    binaryKey: 'x',
-    args: ['fmt'],
-    cwd: join(root, 'w'),
-    env: { from: process.env, allow: ['PATH', 'HOME'] },
-    timeoutMs: 10_000,
-    maxOutputBytes: 65536,
-    mask: (s) => s,
-  });
-const tb = [];
-const tr = [];
-for (let i = 0; i < 5; i++) {
-  await bare();
-  await viaRunner();
+/** Median ms of a bare spawn and of the runner, interleaved, for the same binary and argv. */
+async function overhead(binary, args, cwd) {
+  // the environment the runner would pass, so the difference is the runner's own work
+  const env = childEnv({ from: process.env, allow: ['PATH', 'HOME'] });
+  const bare = (detached = false) =>
+    new Promise((resolve) => {
+      const c = spawn(binary, args, { cwd, env, detached, stdio: ['ignore', 'pipe', 'pipe'] });
+      c.stdout.resume();
+      c.stderr.resume();
+      c.on('close', resolve);
+    });
+  const viaRunner = () =>
+    run({
+      binary,
+      binaryKey: 'x',
+      args,
+      cwd,
+      env: { from: process.env, allow: ['PATH', 'HOME'] },
+      timeoutMs: 10_000,
+      maxOutputBytes: 65536,
+      mask: (s) => s,
+    });
+  const tb = [];
+  const td = [];
+  const tr = [];
+  for (let i = 0; i < 5; i++) {
+    await bare();
+    await viaRunner();
+  }
+  for (let i = 0; i < RUNS; i++) {
+    let t = performance.now();
+    await bare();
+    tb.push(performance.now() - t);
+    t = performance.now();
+    await bare(true);
+    td.push(performance.now() - t);
+    t = performance.now();
+    await viaRunner();
+    tr.push(performance.now() - t);
+  }
+  return { bare: median(tb), detached: median(td), runner: median(tr) };
 }
-for (let i = 0; i < RUNS; i++) {
-  let t = performance.now();
-  await bare();
-  tb.push(performance.now() - t);
-  t = performance.now();
-  await viaRunner();
-  tr.push(performance.now() - t);
+console.log(`runner (${RUNS} runs each, interleaved with a bare child_process.spawn of the same binary)`);
+for (const [name, binary, args] of [
+  ['terraform stand-in (node script) fmt', standin, ['fmt']],
+  ['helm 4 version --short', kubeBinaries().helm, ['version', '--short']],
+]) {
+  const o = await overhead(binary, args, join(root, 'w'));
+  console.log(
+    `  ${name}: bare spawn median ${o.bare.toFixed(2)} ms; runner ${o.runner.toFixed(2)} ms; added ${(o.runner - o.bare).toFixed(2)} ms (${((100 * (o.runner - o.bare)) / o.bare).toFixed(1)}%); a bare spawn in its own process group (detached, as the runner) ${o.detached.toFixed(2)} ms`,
+  );
 }
-console.log(`runner (${RUNS} runs of the stand-in, interleaved)`);
-console.log(
-  `  bare spawn median ${median(tb).toFixed(2)} ms; runner median ${median(tr).toFixed(2)} ms; added ${(median(tr) - median(tb)).toFixed(2)} ms`,
-);
 
 // ---- plan answer size
 const fixtures = join(import.meta.dirname, '../packages/infra-ops/test/fixtures/terraform-json');
@@ -137,15 +155,33 @@ for (const [name, plan] of [
   );
 }
 
-// ---- tools/list
-console.log('tools/list bytes');
-for (const [name, p] of [
-  ['terraform', terraform({ root })],
-  ['helm', helm({ chartsRoot: root })],
-  ['argocd', argocd({ url: 'http://127.0.0.1:9' })],
-  ['aws', aws({ region: 'us-east-1' })],
+// ---- tools/list, per toolset (plugins without toolsets: all their tools)
+console.log('tools/list bytes (JSON of the tools/list result)');
+const listBytes = (p, toolsets) => {
+  const tools = createServer({
+    plugins: [p],
+    audit: [new MemoryAuditSink()],
+    logger: quiet,
+    env: {},
+    toolsets,
+  }).registry.toolList;
+  return { n: tools.length, b: Buffer.byteLength(JSON.stringify({ tools })) };
+};
+for (const [name, make] of [
+  ['terraform', () => terraform({ root })],
+  ['helm', () => helm({ chartsRoot: root })],
+  ['argocd', () => argocd({ url: 'http://127.0.0.1:9' })],
+  ['aws', () => aws({ region: 'us-east-1' })],
 ]) {
-  const tools = server([p]).registry.toolList;
-  console.log(`  ${name}: ${tools.length} tools, ${Buffer.byteLength(JSON.stringify({ tools }))} B`);
+  const sets = Object.keys(make().toolsets ?? {});
+  const all = listBytes(make(), ['all']);
+  const def = listBytes(make(), undefined);
+  console.log(
+    `  ${name}: all ${all.n} tools ${all.b} B${sets.length ? `; default ${def.n} tools ${def.b} B` : ''}`,
+  );
+  for (const set of sets) {
+    const one = listBytes(make(), [`${name}/${set}`]);
+    console.log(`    ${name}/${set}: ${one.n} tools ${one.b} B (${Math.round(one.b / one.n)} B/tool)`);
+  }
 }
 process.exit(0);

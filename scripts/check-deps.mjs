@@ -4,6 +4,7 @@
 // - core imports no plugin; a plugin imports no other plugin (only @infra-mcp/core, and @infra-mcp/testing in tests);
 // - one zod in the whole tree, taken from the pnpm catalog;
 // - heavy backend clients (@kubernetes/client-node, @aws-sdk/*) are imported lazily (await import), never statically in src;
+//   so is jose (OAuth): a server without auth.oauth never loads it;
 // - nothing in a package's src writes to stdout with console.log (stdout is the stdio transport's wire).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -40,7 +41,7 @@ function files(dir) {
 const STATIC_IMPORT =
   /^\s*(?:import|export)\s+(?!type\b)[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm;
 const ANY_IMPORT = /(?:from\s+|import\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
-const HEAVY = [/^@kubernetes\/client-node/, /^@aws-sdk\//];
+const HEAVY = [/^@kubernetes\/client-node/, /^@aws-sdk\//, /^jose$/];
 
 const pkgs = workspaces.map((dir) => ({
   dir,

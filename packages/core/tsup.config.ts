@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/http.ts', 'src/client.ts', 'src/tls-agent.ts'],
+  entry: ['src/index.ts', 'src/http.ts', 'src/oauth.ts', 'src/client.ts', 'src/tls-agent.ts'],
   format: ['esm'],
   dts: true,
   clean: true,

@@ -38,6 +38,11 @@ export async function buildApp(
   const { store: storeConfig, ...approvals } = config.approvals;
   const store = storeConfig ? await approvalStore(storeConfig) : undefined;
   const taskStore = config.tasks.store ? await redisTaskStore(config.tasks.store) : undefined;
+  const { otlpEndpoint } = config.tracing;
+  // the SDK and the exporter load only here: without tracing a start never reads them
+  const tracing = otlpEndpoint
+    ? (await import('./tracing.js')).startTracing({ ...config.tracing, otlpEndpoint })
+    : undefined;
   const server = createServer({
     name: 'infra-mcp',
     version: VERSION,
@@ -52,10 +57,18 @@ export async function buildApp(
     maxBytes: config.maxBytes,
     limits: config.limits,
     timeoutMs: config.timeoutMs,
+    resilience: {
+      ...config.resilience,
+      ...(tracing ? { tracerProvider: tracing.provider } : {}),
+    },
     logger: stderrLogger('infra-mcp', logLevel),
     instructions:
       'Infrastructure tools. Read tools are safe. Write tools return a dry-run preview and an approval token first; show the preview to the user and call again with the token only after they agree.',
   });
+  if (tracing) {
+    server.metrics.spans = tracing.stats;
+    server.onClose(tracing.shutdown);
+  }
   return { server, loaded, available, auditFile };
 }
 

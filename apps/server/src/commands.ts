@@ -66,6 +66,13 @@ export async function doctorCommand(app: App): Promise<number> {
     if (chain[2] === 'FAIL') failed = true;
     lines.push(chain);
   }
+  const oauth = app.loaded.config.auth.oauth;
+  if (oauth) {
+    const { checkOAuthIssuer } = await import('@infra-mcp/core/oauth');
+    const check = await checkOAuthIssuer(oauth);
+    if (!check.ok) failed = true;
+    lines.push(['auth', 'oauth', check.ok ? 'ok' : 'FAIL', check.message]);
+  }
   for (const check of await app.server.health()) {
     if (!check.report.ok) failed = true;
     lines.push([check.plugin, check.instance, check.report.ok ? 'ok' : 'FAIL', check.report.message]);

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import {
   ConfigError,
   formatIssues,
+  originPattern,
   type Policy,
   pluginPolicySchema,
   policyRulesSchema,
@@ -15,6 +16,49 @@ import { z } from 'zod';
 
 /** The smallest output budget a result can be shaped into (`maxBytes`, `--max-bytes`). */
 export const MIN_MAX_BYTES = 1024;
+
+const httpsUrl = (what: string, example: string) => z.string().min(1).describe(what).meta({ example });
+
+/** auth.oauth: this server as an OAuth 2.1 resource server (checked further by core's validateOAuthOptions). */
+export const oauthConfigSchema = z.strictObject({
+  issuer: httpsUrl(
+    "Authorization server issuer, exactly as in tokens' iss (env INFRA_MCP_OAUTH_ISSUER)",
+    'https://auth.example.com/realms/infra',
+  ),
+  resource: httpsUrl(
+    "This server's resource URI: the public URL of /mcp; tokens must carry it in aud (env INFRA_MCP_OAUTH_RESOURCE)",
+    'https://mcp.example.com/mcp',
+  ),
+  audience: z
+    .string()
+    .optional()
+    .describe(
+      'The aud tokens must carry when the authorization server cannot use the resource URI (default: resource)',
+    ),
+  jwksUri: z
+    .string()
+    .optional()
+    .describe("The issuer's JWKS URL (default: from its discovery document; env INFRA_MCP_OAUTH_JWKS_URI)"),
+  algorithms: z
+    .array(z.string())
+    .optional()
+    .describe('Accepted signature algorithms (default RS256, PS256, ES256, EdDSA; none and HMAC never)'),
+  clockToleranceSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(300)
+    .default(5)
+    .describe('Clock skew tolerated on exp/nbf'),
+  scopes: z
+    .strictObject({
+      read: z.string().default('infra-mcp:read'),
+      write: z.string().default('infra-mcp:write'),
+      destructive: z.string().default('infra-mcp:destructive'),
+    })
+    .default({ read: 'infra-mcp:read', write: 'infra-mcp:write', destructive: 'infra-mcp:destructive' })
+    .describe('Scope names granting read, write and destructive tools (cumulative: write includes read)'),
+});
 
 /** infra-mcp.yaml. Plugin sections (`plugins.<id>`) are validated by each plugin's own schema. */
 export const appConfigSchema = z.strictObject({
@@ -134,24 +178,141 @@ export const appConfigSchema = z.strictObject({
         .int()
         .min(1)
         .default(64)
-        .describe('Calls running at once; past it a call answers busy'),
+        .describe('Calls running at once; past it an HTTP call gets 429 (stdio: a busy answer)'),
       perCaller: z
         .number()
         .int()
         .min(1)
         .default(16)
-        .describe('Calls running at once per HTTP caller (token name)'),
+        .describe('Calls running at once per HTTP caller (token name); past it, 429'),
     })
     .default({ concurrent: 64, perCaller: 16 }),
+  tracing: z
+    .strictObject({
+      otlpEndpoint: z
+        .url({ protocol: /^https?$/, error: 'otlpEndpoint must be an http:// or https:// URL' })
+        .optional()
+        .meta({ example: 'http://otel-collector:4318/v1/traces' })
+        .describe(
+          'OTLP/HTTP traces endpoint; unset: no spans are exported (env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces)',
+        ),
+      serviceName: z
+        .string()
+        .min(1)
+        .default('infra-mcp')
+        .describe('service.name of the spans (env OTEL_SERVICE_NAME)'),
+      sampleRatio: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(1)
+        .describe('Share of new traces recorded, 0..1; a client traceparent keeps its own decision'),
+    })
+    .default({ serviceName: 'infra-mcp', sampleRatio: 1 }),
+  resilience: z
+    .strictObject({
+      breaker: z
+        .union([
+          z.literal(false),
+          z.strictObject({
+            failures: z.number().int().min(1).default(5).describe('Consecutive failures that open it'),
+            cooldownMs: z
+              .number()
+              .int()
+              .positive()
+              .default(30_000)
+              .describe('How long it stays open before one probe request, ms'),
+          }),
+        ])
+        .default({ failures: 5, cooldownMs: 30_000 })
+        .describe('Circuit breaker per backend instance (false: off)'),
+      retry: z
+        .union([
+          z.literal(false),
+          z
+            .strictObject({
+              attempts: z
+                .number()
+                .int()
+                .min(1)
+                .max(10)
+                .default(3)
+                .describe('Attempts in all, the first included'),
+              baseMs: z
+                .number()
+                .int()
+                .positive()
+                .default(200)
+                .describe('First backoff, ms; doubled each retry'),
+              maxMs: z.number().int().positive().default(2000).describe('Longest backoff, ms'),
+            })
+            .refine((r) => r.maxMs >= r.baseMs, {
+              message: 'maxMs must be at least baseMs (e.g. baseMs: 200, maxMs: 2000)',
+              path: ['maxMs'],
+            }),
+        ])
+        .default({ attempts: 3, baseMs: 200, maxMs: 2000 })
+        .describe('Retries of idempotent GETs on connection errors and 502/503/504 (false: off)'),
+      cache: z
+        .union([
+          z.literal(false),
+          z.strictObject({
+            max: z.number().int().min(1).default(1000).describe('Entries kept at most'),
+            ttlMs: z.number().int().positive().default(30_000).describe('How long an entry is served, ms'),
+          }),
+        ])
+        .default({ max: 1000, ttlMs: 30_000 })
+        .describe('TTL cache of discovery reads (label names, metadata; false: off)'),
+    })
+    .default({
+      breaker: { failures: 5, cooldownMs: 30_000 },
+      retry: { attempts: 3, baseMs: 200, maxMs: 2000 },
+      cache: { max: 1000, ttlMs: 30_000 },
+    }),
   http: z
     .strictObject({
       listen: z.string().optional().meta({ example: '127.0.0.1:3000' }),
       allowedHosts: z.array(z.string()).default([]),
-      allowedOrigins: z.array(z.string()).default([]),
+      allowedOrigins: z
+        .array(
+          z.string().superRefine((value, ctx) => {
+            const problem = originProblem(value);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+        )
+        .default([])
+        .describe('Browser origins allowed (CORS), scheme://host[:port]; * for any host-name characters'),
       maxBodyBytes: z.number().int().positive().default(1_048_576),
+      rateLimit: z
+        .strictObject({
+          rate: z.number().positive().describe('Requests per second each caller may sustain'),
+          burst: z
+            .number()
+            .int()
+            .min(1)
+            .optional()
+            .describe('Requests at once after being idle (default: rate)'),
+        })
+        .optional()
+        .describe('Per-caller token bucket (token name, else remote address); past it, 429 with Retry-After'),
+      compressMinBytes: z
+        .union([z.number().int().min(0), z.literal(false)])
+        .optional()
+        .describe(
+          'gzip JSON/SSE answers from this size (default 1024) for clients that accept it; false: never',
+        ),
       tokenFile: z.string().optional().describe('File of bearer tokens, one `name:token` per line'),
     })
     .default({ allowedHosts: [], allowedOrigins: [], maxBodyBytes: 1_048_576 }),
+  auth: z
+    .strictObject({
+      oauth: oauthConfigSchema
+        .optional()
+        .describe(
+          'OAuth 2.1 resource server: JWT access tokens from this issuer (static tokens keep working)',
+        ),
+    })
+    .default({}),
 });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;
@@ -184,6 +345,26 @@ export interface LoadedConfig {
 
 const DEFAULT_FILES = ['infra-mcp.yaml', 'infra-mcp.yml'];
 
+/** The OpenTelemetry variables: the traces endpoint as is, or the base endpoint + /v1/traces. */
+function otlpFromEnv(env: Record<string, string | undefined>): string | undefined {
+  const [name, raw] = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT]
+    : ['OTEL_EXPORTER_OTLP_ENDPOINT', env.OTEL_EXPORTER_OTLP_ENDPOINT];
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(
+      `env ${name}: expected an http:// or https:// URL, got "${raw}"; example: ${name}=http://otel-collector:4318`,
+    );
+  if (name === 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') return url.toString();
+  return `${raw.replace(/\/+$/, '')}/v1/traces`;
+}
+
 function envBool(name: string, raw: string | undefined): boolean | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
@@ -199,6 +380,16 @@ function envInt(name: string, raw: string | undefined, min: number): number | un
   return n;
 }
 
+/** What is wrong with an allowed-origin pattern, if anything. */
+function originProblem(item: string): string | undefined {
+  try {
+    originPattern(item);
+    return undefined;
+  } catch {
+    return `"${item}" is not an origin (scheme://host[:port], no path; * for any host-name characters); example: https://app.example.com or https://*.example.com`;
+  }
+}
+
 /**
  * A comma-separated list of HTTP hosts (`mcp.example.com`, `10.0.0.5:3000`) or origins
  * (`https://app.example.com`), checked so that a typo fails at start, naming its flag or variable.
@@ -211,15 +402,8 @@ export function parseList(source: string, raw: string): string[] {
   const origins = /origin/i.test(source);
   for (const item of items) {
     if (origins) {
-      let ok = false;
-      try {
-        const u = new URL(item);
-        ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === item.replace(/\/$/, '');
-      } catch {}
-      if (!ok)
-        throw new ConfigError(
-          `${source}: "${item}" is not an origin (scheme://host[:port], no path); example: https://app.example.com`,
-        );
+      const problem = originProblem(item);
+      if (problem) throw new ConfigError(`${source}: ${problem}`);
     } else if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(item)) {
       throw new ConfigError(
         `${source}: "${item}" is not a host name (host or host:port, no scheme or path); example: mcp.example.com`,
@@ -311,10 +495,14 @@ export async function loadConfig(
     config.approvals.store.redis.url = env.INFRA_MCP_APPROVAL_REDIS_URL;
   }
   if (env.INFRA_MCP_HTTP) config.http.listen = env.INFRA_MCP_HTTP;
+  const otlp = otlpFromEnv(env);
+  if (otlp) config.tracing.otlpEndpoint = otlp;
+  if (env.OTEL_SERVICE_NAME) config.tracing.serviceName = env.OTEL_SERVICE_NAME;
   if (env.INFRA_MCP_ALLOWED_HOSTS)
     config.http.allowedHosts = parseList('env INFRA_MCP_ALLOWED_HOSTS', env.INFRA_MCP_ALLOWED_HOSTS);
   if (env.INFRA_MCP_ALLOWED_ORIGINS)
     config.http.allowedOrigins = parseList('env INFRA_MCP_ALLOWED_ORIGINS', env.INFRA_MCP_ALLOWED_ORIGINS);
+  await applyOAuthEnv(config, env, file);
 
   // flags over env
   if (flags.readOnly) {
@@ -346,6 +534,39 @@ export async function loadConfig(
     select,
     ...(references.length ? { references } : {}),
   };
+}
+
+const OAUTH_ENV = {
+  INFRA_MCP_OAUTH_ISSUER: 'issuer',
+  INFRA_MCP_OAUTH_RESOURCE: 'resource',
+  INFRA_MCP_OAUTH_AUDIENCE: 'audience',
+  INFRA_MCP_OAUTH_JWKS_URI: 'jwksUri',
+} as const;
+
+/** INFRA_MCP_OAUTH_* over auth.oauth, then the whole section checked (core loads only when it is set). */
+async function applyOAuthEnv(
+  config: AppConfig,
+  env: Record<string, string | undefined>,
+  file: string | undefined,
+): Promise<void> {
+  const fromEnv = Object.entries(OAUTH_ENV).filter(([name]) => env[name]);
+  if (fromEnv.length) {
+    const merged: Record<string, unknown> = { ...config.auth.oauth };
+    for (const [name, key] of fromEnv) merged[key] = env[name];
+    for (const key of ['issuer', 'resource'])
+      if (!merged[key])
+        throw new ConfigError(
+          `env ${fromEnv.map(([n]) => n).join(', ')}: OAuth also needs ${key}: set auth.oauth.${key} in the config file or env INFRA_MCP_OAUTH_${key.toUpperCase()}`,
+        );
+    config.auth.oauth = oauthConfigSchema.parse(merged);
+  }
+  if (config.auth.oauth) {
+    const { validateOAuthOptions } = await import('@infra-mcp/core/oauth');
+    validateOAuthOptions(
+      config.auth.oauth,
+      `${fromEnv.length ? 'auth.oauth (with env INFRA_MCP_OAUTH_*)' : `${file ?? 'config'}: auth.oauth`}`,
+    );
+  }
 }
 
 /** Bearer tokens: INFRA_MCP_TOKENS ("name:token,name2:token2" or a bare token) and/or a token file. */

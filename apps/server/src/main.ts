@@ -180,10 +180,13 @@ async function serve(
   const http = await serveHttp(server, {
     host,
     port,
+    rateLimit: loaded.config.http.rateLimit,
+    compressMinBytes: loaded.config.http.compressMinBytes,
     tokens: loadTokens(loaded.config, env),
     allowedHosts: loaded.config.http.allowedHosts,
     allowedOrigins: loaded.config.http.allowedOrigins,
     maxBodyBytes: loaded.config.http.maxBodyBytes,
+    oauth: loaded.config.auth.oauth,
   });
   process.stderr.write(`infra-mcp: listening on ${http.url}\n`);
   await new Promise<void>((resolve) => {

@@ -38,7 +38,7 @@ describe('configuration errors', () => {
     const r = await run(['tools', '--config', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      `${file}: unknown key "maxbytes"; known keys here: plugins, policy, audit, approvals, tasks, maxBytes, timeoutMs, limits, http`,
+      `${file}: unknown key "maxbytes"; known keys here: plugins, policy, audit, approvals, tasks, maxBytes, timeoutMs, limits, tracing, resilience, http`,
     );
   });
 

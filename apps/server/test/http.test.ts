@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +103,47 @@ describe('infra-mcp --http', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('applies http.rateLimit, http.compressMinBytes and origin patterns from infra-mcp.yaml', async () => {
+    const config = join(dir, 'hardening.yaml');
+    await writeFile(
+      config,
+      [
+        'http:',
+        "  allowedOrigins: ['https://*.example.com']",
+        '  rateLimit: { rate: 0.01, burst: 1 }',
+        '  compressMinBytes: 100',
+      ].join('\n'),
+    );
+    const server = await startHttpApp(['--config', config], {
+      cwd: dir,
+      env: cleanEnv(dir, { INFRA_MCP_AUDIT_FILE: join(dir, 'audit-hardening.jsonl') }),
+    });
+    try {
+      const post = (extra: Record<string, string>) =>
+        fetch(server.url, { method: 'POST', headers: { ...headers, ...extra }, body: JSON.stringify(init) });
+      expect((await post({ origin: 'https://evil.example.net' })).status).toBe(403);
+      const ok = await post({ origin: 'https://app.example.com', 'accept-encoding': 'gzip' });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('content-encoding')).toBe('gzip');
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect((await messages(ok))[0].result.serverInfo.name).toBe('infra-mcp');
+      const limited = await post({});
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('100');
+      expect(((await limited.json()) as any).error.message).toMatch(/the limit is 0\.01 requests per second/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses an allowed origin that is not an origin pattern, at start', async () => {
+    const config = join(dir, 'bad-origin.yaml');
+    await writeFile(config, "http:\n  allowedOrigins: ['app.example.com']\n");
+    await expect(startHttpApp(['--config', config], { cwd: dir, env: cleanEnv(dir) })).rejects.toThrow(
+      /"app\.example\.com" is not an origin \(scheme:\/\/host\[:port\], no path; \* for any host-name characters\)/,
+    );
   });
 });
 

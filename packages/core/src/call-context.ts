@@ -1,9 +1,14 @@
 import type { LogLevel } from './log.js';
 import type { ElicitResult, SampleParams, SampleResult } from './plugin.js';
+import type { Access } from './scopes.js';
 
-/** Who is calling (HTTP bearer token name) and the SDK's per-request handles. */
+/** Who is calling (HTTP bearer token name, OAuth subject) and the SDK's per-request handles. */
 export interface CallContext {
   caller?: string;
+  /** The request's `_meta`: a W3C `traceparent` there makes the call's span a child of the client's. */
+  meta?: Record<string, unknown>;
+  /** What the caller's OAuth access token grants (scopes); absent: policy alone decides. */
+  access?: Access;
   signal?: AbortSignal;
   progressToken?: string | number;
   sendNotification?: (n: { method: string; params: Record<string, unknown> }) => Promise<void>;

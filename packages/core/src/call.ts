@@ -1,4 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Tracer } from '@opentelemetry/api';
 import { type ApprovalClaim, Approvals, changeHash } from './approval.js';
 import { type AuditLog, boundToolName, isPlausibleToolName, type Outcome } from './audit.js';
 import type { CallContext } from './call-context.js';
@@ -16,6 +17,9 @@ import { decide, type Policy } from './policy.js';
 import { dryRunAnswer, readPreviewCursor } from './preview.js';
 import { redact } from './redact.js';
 import type { RegisteredTool, Registry } from './registry.js';
+import { Reveals } from './reveal.js';
+import { scopeRefusal } from './scopes.js';
+import { endToolSpan, otel, parentFromMeta, runInScope, startToolSpan } from './tracing.js';
 
 /** Arguments that only change how an answer is shown: never part of a change hash. */
 export const PRESENTATION_ARGS = ['maxBytes', 'cursor', 'format'] as const;
@@ -36,6 +40,8 @@ export interface PipelineOptions {
   plans: HeldPlans;
   audit: AuditLog;
   metrics: Metrics;
+  /** Spans of tool calls (no-op without a registered OpenTelemetry SDK). */
+  tracer: () => Promise<Tracer>;
   log: Logger;
   maxBytes: number;
   timeoutMs: number;
@@ -77,14 +83,48 @@ export class CallPipeline {
       ? (this.o.registry.tools.get(name) ?? this.o.registry.hidden.get(name))
       : undefined;
     const trail: Trail = { dryRun: false };
-    const finish = (result: CallToolResult, outcome: Outcome, error?: ToolError) =>
-      this.finish(tool, name, rawArgs, call, started, trail, result, outcome, error);
+    const o = await otel();
+    const parent = parentFromMeta(o, call.meta);
+    const span = startToolSpan(
+      o,
+      await this.o.tracer(),
+      tool ? name : boundToolName(name),
+      parent,
+      call.caller,
+    );
+    let ended = false;
+    const finish = async (result: CallToolResult, outcome: Outcome, error?: ToolError) => {
+      const answer = await this.finish(tool, name, rawArgs, call, started, trail, result, outcome, error);
+      if (!ended) {
+        ended = true;
+        endToolSpan(o, span, {
+          plugin: tool?.runtime.plugin.id,
+          instance: trail.instance,
+          outcome,
+          isError: answer.isError === true || outcome === 'error' || outcome === 'denied',
+          errorCode: error?.code ?? (answer.isError ? ErrorCodes.auditFailed : undefined),
+          dryRun: trail.dryRun,
+          approved: trail.intent !== undefined,
+        });
+      }
+      return answer;
+    };
     if (!tool) {
       await finish({ content: [] }, 'denied', new ToolError('unknown_tool', 'unknown tool'));
       throw protocolError(
         -32602,
         `Unknown tool: ${boundToolName(name)}. tools/list shows the tools this server offers.`,
       );
+    }
+    // before anything else: a token without the scope cannot even preview (its approval could never run)
+    const refusal = scopeRefusal(name, tool.effect, call.access);
+    if (refusal) {
+      const err = new ToolError(
+        ErrorCodes.insufficientScope,
+        refusal,
+        `authorize again with scope ${call.access!.names[tool.effect]}, or use a tool your token allows`,
+      );
+      return finish(errorResult(err), 'denied', err);
     }
     const caller = call.caller ?? '';
     const limits = this.o.limits ?? {};
@@ -102,7 +142,11 @@ export class CallPipeline {
     this.running++;
     this.perCaller.set(caller, (this.perCaller.get(caller) ?? 0) + 1);
     try {
-      return await this.dispatch(tool, rawArgs, call, started, trail, finish);
+      // backend requests of this call: children of its span, and never retried past its timeout
+      const deadline = started + (tool.def.timeoutMs ?? this.o.timeoutMs);
+      return await runInScope({ trace: o.trace.setSpan(parent, span), deadline }, () =>
+        this.dispatch(tool, rawArgs, call, started, trail, finish),
+      );
     } finally {
       this.running--;
       const n = (this.perCaller.get(caller) ?? 1) - 1;
@@ -154,6 +198,7 @@ export class CallPipeline {
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
       const client = await raceAbort(runtime.client(instance), signal);
+      const reveals = new Reveals();
       const context = (s: AbortSignal, deadline: number) =>
         toolContext({
           runtime,
@@ -165,6 +210,7 @@ export class CallPipeline {
           timeoutMs,
           deadline,
           log: this.o.log,
+          reveals,
         });
       if (tool.effect === 'read') {
         // a soft deadline a little before the hard one, so a tool can return what it has (partial)
@@ -172,7 +218,7 @@ export class CallPipeline {
         // reads stop at the timeout or cancellation even if the tool ignores its signal
         const out = await raceAbort(tool.def.run(args, ctx), signal);
         trail.details = out.audit;
-        return await finish(this.shape(tool, out, budget), 'ok');
+        return await finish(this.shape(tool, out, budget, reveals), 'ok');
       }
       return await this.write(tool, args, instance, budget, call, started, trail, finish, {
         planCtx: context(signal, started + timeoutMs),
@@ -180,6 +226,7 @@ export class CallPipeline {
         // an approved change is not abandoned half-way at the timeout: cancel-only signal, and the
         // deadline tells ctx.poll when to answer "still running"
         runCtx: context(call.signal ?? new AbortController().signal, call.runDeadline ?? started + timeoutMs),
+        reveals,
       });
     } catch (err) {
       const e = toToolError(
@@ -202,7 +249,7 @@ export class CallPipeline {
     started: number,
     trail: Trail,
     finish: (result: CallToolResult, outcome: Outcome, error?: ToolError) => Promise<CallToolResult>,
-    env: { planCtx: ToolContext; planSignal: AbortSignal; runCtx: ToolContext },
+    env: { planCtx: ToolContext; planSignal: AbortSignal; runCtx: ToolContext; reveals: Reveals },
   ): Promise<CallToolResult> {
     const { name, runtime, def } = tool;
     const presentation = new Set<string>([...PRESENTATION_ARGS, ...(def.presentation ?? [])]);
@@ -288,7 +335,7 @@ export class CallPipeline {
           'dry_run',
         );
       }
-      return await this.execute(tool, args, p, undefined, call, started, trail, finish, env.runCtx, budget);
+      return await this.execute(tool, args, p, undefined, call, started, trail, finish, env, budget);
     }
 
     const claim = this.o.approvals.read(String(approval), name, instance, call.caller);
@@ -307,7 +354,7 @@ export class CallPipeline {
     }
     trail.changeHash = claim.hash;
     trail.summary = p.summary;
-    return await this.execute(tool, args, p, claim, call, started, trail, finish, env.runCtx, budget);
+    return await this.execute(tool, args, p, claim, call, started, trail, finish, env, budget);
   }
 
   /** Intent record, spend the token, run, outcome record; the plan's handle is discarded after. */
@@ -320,7 +367,7 @@ export class CallPipeline {
     started: number,
     trail: Trail,
     finish: (result: CallToolResult, outcome: Outcome, error?: ToolError) => Promise<CallToolResult>,
-    ctx: ToolContext,
+    env: { runCtx: ToolContext; reveals: Reveals },
     budget: number,
   ): Promise<CallToolResult> {
     const { name, def } = tool;
@@ -345,7 +392,7 @@ export class CallPipeline {
       if (claim) await this.o.approvals.consume(claim);
       let out: ToolResult;
       try {
-        out = await def.run(args, ctx, plan);
+        out = await def.run(args, env.runCtx, plan);
       } catch (err) {
         if (err instanceof StillRunningSignal)
           return await this.stillRunning(tool, err.state, budget, finish);
@@ -355,6 +402,7 @@ export class CallPipeline {
         tool,
         { ...out, data: { dryRun: false, result: out.data }, text: out.text ?? renderData(out.data) },
         budget,
+        env.reveals,
       );
       trail.details = out.audit;
       return await finish(result, 'ok');
@@ -465,11 +513,16 @@ export class CallPipeline {
     return this.shape(tool, answer, Math.max(budget, whole));
   }
 
-  shape(tool: RegisteredTool, out: ToolResult, budget: number): CallToolResult {
+  /** The answer as the caller gets it: redacted (around the values the tool revealed), then fitted. */
+  shape(tool: RegisteredTool, out: ToolResult, budget: number, reveals?: Reveals): CallToolResult {
     const secrets = tool.runtime.config.secrets;
-    const data = redact(out.data, secrets);
+    const guarded = reveals ? reveals.guard(out.data, (v) => redact(v, secrets)) : redact(out.data, secrets);
+    const data = reveals ? reveals.fill(guarded) : guarded;
     const partial = out.partial ? tool.runtime.scrub(out.partial) : undefined;
-    const rawText = redact(out.text ?? renderData(data), secrets) as string;
+    const text = out.text ?? renderData(guarded);
+    const rawText = reveals
+      ? reveals.text(text, (s) => redact(s, secrets))
+      : (redact(text, secrets) as string);
     // the budget is the structured JSON plus the text (page.ts); the text is cut to what is left
     const fitted = fitAnswer(tool.name, data, partial ? `${rawText}\npartial: ${partial}` : rawText, budget);
     return {

@@ -2,6 +2,7 @@ import type { CallContext } from './call-context.js';
 import { type Logger, type LogLevel, levelRank } from './log.js';
 import type { Operation, PollOptions, PollStep, SampleParams, StillRunning, ToolContext } from './plugin.js';
 import { addSecret, redact } from './redact.js';
+import type { Reveals } from './reveal.js';
 import type { PluginRuntime } from './runtime.js';
 
 /** Thrown by `ctx.poll` when the deadline passes: the pipeline answers with the "still running" result. */
@@ -23,7 +24,12 @@ export interface ContextInput {
   timeoutMs: number;
   deadline: number;
   log: Logger;
+  /** Values this call shows its caller unredacted (`ctx.reveal`). */
+  reveals?: Reveals;
 }
+
+/** Revealed values this long or longer are scrubbed from every other output (shorter ones are too common). */
+const REVEALED_MIN_LEARNED = 8;
 
 /** The `ctx` a tool, plan, verify or resource read gets. Everything that leaves through it is scrubbed. */
 export function toolContext(input: ContextInput): ToolContext {
@@ -70,6 +76,13 @@ export function toolContext(input: ContextInput): ToolContext {
     caller: call.caller,
     poll: (check, options) => poll(check, options, { signal, deadline, progress }),
     secret: (value) => addSecret(runtime.config.secrets, value),
+    reveal: (value) => {
+      // shown here, scrubbed everywhere else from now on (the length rule of values learned by path)
+      if (value.length >= REVEALED_MIN_LEARNED) addSecret(runtime.config.secrets, value);
+      if (!input.reveals)
+        throw new Error('ctx.reveal is only available in a tool call (its answer carries the values)');
+      return input.reveals.mark(value);
+    },
     // what goes to the client is scrubbed like results: the message, and text the model is shown
     ...(elicitInput
       ? {

@@ -37,6 +37,8 @@ export const ErrorCodes = {
   busy: 'busy',
   /** Two plans of the same arguments differed: the tool's `plan` is not deterministic (a plugin bug). */
   planNotDeterministic: 'plan_not_deterministic',
+  /** The caller's OAuth access token lacks the scope the tool's effect needs. */
+  insufficientScope: 'insufficient_scope',
   internal: 'internal_error',
 } as const;
 

@@ -16,7 +16,17 @@ import {
   type JSONRPCMessage,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { CallLimits } from './call.js';
+import { Admission } from './http/admission.js';
+import { Compression } from './http/compress.js';
+import { answerPreflight, Origins, setCorsHeaders } from './http/cors.js';
+import { RateLimiter, type RateLimitOptions, rateLimitMessage } from './http/rate-limit.js';
+import { keepNoStore, setSecurityHeaders } from './http/security-headers.js';
+import type { OAuthOptions } from './oauth.js';
+import type { Access } from './scopes.js';
 import type { InfraMcpServer } from './server.js';
+
+export type { RateLimitOptions } from './http/rate-limit.js';
 
 export interface HttpOptions {
   host?: string;
@@ -25,8 +35,24 @@ export interface HttpOptions {
   tokens?: Record<string, string>;
   /** Extra Host header values accepted besides the bound address and localhost (e.g. mcp.example.com). */
   allowedHosts?: string[];
-  /** Origins accepted for browser clients (exact, e.g. https://app.example.com). Loopback origins are always accepted. */
+  /**
+   * Origins accepted for browser clients, answered with CORS headers: `scheme://host[:port]`, `*` for any
+   * host-name characters (https://app.example.com, https://*.example.com). Loopback origins are always
+   * accepted; a request without Origin (not a browser) passes; any other Origin gets 403.
+   */
   allowedOrigins?: string[];
+  /** Per-caller token bucket (caller: the bearer token's name, else the remote address); past it, 429 with Retry-After. Off when unset. */
+  rateLimit?: RateLimitOptions;
+  /**
+   * Concurrency limits applied at the door: a tools/call over them is refused with 429 before any MCP
+   * work (default: the server's `limits`). `false` leaves them to the call pipeline alone, which
+   * answers `busy` as an audited tool result.
+   */
+  limits?: CallLimits | false;
+  /** gzip JSON and SSE answers whose first chunk is at least this many bytes, for clients that accept it (default 1024; false: never). */
+  compressMinBytes?: number | false;
+  /** Clock of the rate limit, in ms (tests). */
+  now?: () => number;
   /** Max request body in bytes (default 1 MiB). */
   maxBodyBytes?: number;
   /**
@@ -37,24 +63,34 @@ export interface HttpOptions {
   /** Rejected requests are logged at most once per reason per this many ms (default 60 000), with a count of the others. */
   rejectLogIntervalMs?: number;
   allowUnauthenticated?: boolean;
+  /** OAuth 2.1 resource server: JWT access tokens from this issuer, besides any static `tokens`. */
+  oauth?: OAuthOptions;
 }
 
 /** Why an HTTP request was refused: the `reason` label of `infra_mcp_http_rejected_total`. */
 export type RejectReason =
+  | 'rate_limited'
+  | 'busy'
   | 'missing_token'
   | 'invalid_token'
   | 'host'
   | 'origin'
   | 'body_too_large'
-  | 'body_timeout';
+  | 'body_timeout'
+  | 'insufficient_scope'
+  | 'auth_unavailable';
 
 const REJECT_REASONS: readonly RejectReason[] = [
+  'rate_limited',
+  'busy',
   'missing_token',
   'invalid_token',
   'host',
   'origin',
   'body_too_large',
   'body_timeout',
+  'insufficient_scope',
+  'auth_unavailable',
 ];
 
 /**
@@ -268,11 +304,21 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const rejections = new RejectionLog((line) => app.log.warn(line), options.rejectLogIntervalMs);
   const tokens = Object.entries(options.tokens ?? {});
-  if (!LOOPBACK.has(hostnameOf(host)) && tokens.length === 0 && !options.allowUnauthenticated) {
+  // jose loads only when OAuth is configured
+  const oauth = options.oauth
+    ? await (await import('./oauth.js')).OAuthResourceServer.create(options.oauth)
+    : undefined;
+  if (!LOOPBACK.has(hostnameOf(host)) && tokens.length === 0 && !oauth && !options.allowUnauthenticated) {
     throw new Error(
-      `refusing to serve on ${host} without bearer tokens: set INFRA_MCP_TOKENS or --token-file, or bind to 127.0.0.1`,
+      `refusing to serve on ${host} without bearer tokens: set INFRA_MCP_TOKENS, --token-file or auth.oauth, or bind to 127.0.0.1`,
     );
   }
+  const origins = new Origins(options.allowedOrigins);
+  const rateLimit = options.rateLimit ? new RateLimiter(options.rateLimit, options.now) : undefined;
+  const admission =
+    options.limits === false ? undefined : new Admission(options.limits ?? app.options.limits);
+  const compression =
+    options.compressMinBytes === false ? undefined : new Compression(options.compressMinBytes ?? 1024);
   let port = options.port ?? 3000;
   const allowedHostnames = new Set([
     ...LOOPBACK,
@@ -298,6 +344,7 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
     // skip the Host check; browsers are still stopped by the Origin check below
     const probe = req.method === 'GET' && PROBE_PATHS.has(url.pathname);
     const remote = req.socket.remoteAddress;
+    setSecurityHeaders(res);
     if (!probe && !allowedHostnames.has(hostnameOf(hostHeader))) {
       rejections.reject('host', `Host header ${JSON.stringify(hostHeader.slice(0, 100))}`, remote);
       return jsonRpcError(
@@ -308,19 +355,20 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
     }
     const origin = req.headers.origin;
     if (origin) {
-      let ok = (options.allowedOrigins ?? []).includes(origin);
-      try {
-        const o = new URL(origin);
-        ok ||= LOOPBACK.has(hostnameOf(o.hostname));
-      } catch {}
-      if (!ok) {
+      if (!origins.allows(origin)) {
         rejections.reject('origin', `Origin ${JSON.stringify(origin.slice(0, 100))}`, remote);
         return jsonRpcError(
           res,
           403,
-          `Forbidden: Origin "${origin}" is not allowed; add it to http.allowedOrigins`,
+          `Forbidden: Origin "${origin}" is not allowed (DNS rebinding protection); add it to http.allowedOrigins`,
         );
       }
+      setCorsHeaders(res, origin);
+      if (req.method === 'OPTIONS') return answerPreflight(res);
+    }
+    if (oauth?.metadataPaths.has(url.pathname)) {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
+      return res.end(oauth.metadata());
     }
     if (url.pathname === '/healthz') {
       res.writeHead(closing ? 503 : 200, { 'content-type': 'text/plain' });
@@ -349,14 +397,27 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
     }
     if (url.pathname === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      return res.end(app.metrics.render() + rejections.render());
+      return res.end(
+        app.metrics.render() +
+          rejections.render() +
+          (rateLimit?.render() ?? '') +
+          (admission?.render() ?? '') +
+          (compression?.render() ?? ''),
+      );
     }
     if (url.pathname !== '/mcp') return jsonRpcError(res, 404, 'Not found: the MCP endpoint is /mcp');
 
     let caller: string | undefined;
-    if (tokens.length > 0) {
+    let access: Access | undefined;
+    if (tokens.length > 0 || oauth) {
       const presented = presentedToken(req);
       caller = callerOf(req);
+      const identity = !caller && oauth ? await oauth.authenticate(presented) : undefined;
+      if (identity && 'status' in identity) {
+        rejections.reject(identity.reason, identity.message, remote);
+        return jsonRpcError(res, identity.status, identity.message, identity.headers);
+      }
+      if (identity) ({ caller, access } = identity);
       if (!caller) {
         rejections.reject(
           presented ? 'invalid_token' : 'missing_token',
@@ -419,7 +480,18 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       );
     }
     const messages = Array.isArray(parsed) ? parsed : [parsed];
-    if (messages.length > 0 && messages.every(isResponse)) {
+    const answersOnly = messages.length > 0 && messages.every(isResponse);
+    // answers to a tool's elicitation or sampling are not limited: the call waiting for them is already admitted
+    const limited = answersOnly
+      ? undefined
+      : rateLimit?.take(caller ?? `address ${remote}`, caller ?? '(unauthenticated)');
+    if (limited) {
+      rejections.reject('rate_limited', rateLimitMessage(limited), remote);
+      return jsonRpcError(res, 429, rateLimitMessage(limited), {
+        'retry-after': String(limited.retryAfterSeconds),
+      });
+    }
+    if (answersOnly) {
       // the client's answer to a request a tool sent (elicitation, sampling); accepted while shutting
       // down too, since the call that waits for it is in flight
       const unknown = pending.deliver(messages, caller);
@@ -436,8 +508,22 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       );
     }
     if (closing) return jsonRpcError(res, 503, 'Server is shutting down', { connection: 'close' });
+    const outOfScope = access && (await oauth!.refuseCall(app, parsed, caller!, access));
+    if (outOfScope) {
+      rejections.reject(outOfScope.reason, outOfScope.message, remote);
+      return jsonRpcError(res, outOfScope.status, outOfScope.message, outOfScope.headers);
+    }
     inflight.add(res);
     res.on('close', () => inflight.delete(res));
+    const calls = messages.filter((m) => isJSONRPCRequest(m) && m.method === 'tools/call').length;
+    const admitted = admission?.enter(calls, caller);
+    if (admitted && typeof admitted !== 'function') {
+      rejections.reject('busy', admitted.message, remote);
+      return jsonRpcError(res, 429, admitted.message, { 'retry-after': '1' });
+    }
+    if (admitted) res.on('close', admitted);
+    keepNoStore(res);
+    compression?.wrap(req, res);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     pending.track(transport, caller);
     const server = await app.connect(transport, { stateless: true });
@@ -449,7 +535,8 @@ export async function serveHttp(app: InfraMcpServer, options: HttpOptions = {}):
       (req as IncomingMessage & { auth?: unknown }).auth = {
         token: 'redacted',
         clientId: caller,
-        scopes: [],
+        scopes: access ? [...access.scopes] : [],
+        ...(access ? { extra: { access } } : {}),
       };
     await transport.handleRequest(req as never, res, parsed);
   };

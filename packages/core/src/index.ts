@@ -42,6 +42,19 @@ export {
   verifyAuditSink,
   verifyRecords,
 } from './audit.js';
+export {
+  type Backend,
+  type BackendRequest,
+  Backends,
+  type BreakerOptions,
+  type CacheOptions,
+  type Clock,
+  type ResilienceOptions,
+  type RetryOptions,
+  systemClock,
+} from './backend.js';
+export { BREAKER_DEFAULTS, type BreakerState, CircuitBreaker } from './breaker.js';
+export { CACHE_DEFAULTS } from './cache.js';
 export { type CallLimits, PRESENTATION_ARGS } from './call.js';
 export type { CallContext, ClientRequestOptions } from './call-context.js';
 export {
@@ -55,6 +68,7 @@ export {
 } from './config.js';
 export { ConfigError, ErrorCodes, isToolError, ToolError } from './errors.js';
 export { canonicalJson, sha256 } from './hash.js';
+export { originPattern } from './http/cors.js';
 export {
   type DiscoveredInstance,
   type InstancesFromContext,
@@ -157,6 +171,8 @@ export {
   type Registry,
 } from './registry.js';
 export { MAX_COMPLETIONS } from './resources.js';
+export { RETRY_DEFAULTS } from './retry.js';
+export { type Access, DEFAULT_SCOPES, type ScopeNames } from './scopes.js';
 export type { ConnectOptions } from './sdk.js';
 export {
   decryptSecret,

@@ -9,7 +9,7 @@ interface ToolStats {
 }
 
 /** Label value escaping of the Prometheus text format. */
-function label(value: string): string {
+export function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
@@ -18,6 +18,10 @@ export class Metrics {
   private readonly started = Date.now();
   /** The audit log's state, when a server has one (records lost: a sink could not store them). */
   auditStatus?: () => { lost: number };
+  /** Backend requests, retries, breakers and the discovery cache (see backend.ts). */
+  backends?: () => string[];
+  /** Spans handed to the trace exporter, when tracing is on. */
+  spans?: () => { exported: number; failed: number };
 
   observe(tool: string, outcome: string, seconds: number): void {
     let s = this.tools.get(tool);
@@ -66,6 +70,16 @@ export class Metrics {
         '# HELP infra_mcp_audit_lost_records_total Audit records a sink could not store (the call was served; writes fail closed).',
         '# TYPE infra_mcp_audit_lost_records_total counter',
         `infra_mcp_audit_lost_records_total ${this.auditStatus().lost}`,
+      );
+    }
+    if (this.backends) out.push(...this.backends());
+    if (this.spans) {
+      const { exported, failed } = this.spans();
+      out.push(
+        '# HELP infra_mcp_trace_spans_exported_total Spans sent to the OTLP endpoint, by result.',
+        '# TYPE infra_mcp_trace_spans_exported_total counter',
+        `infra_mcp_trace_spans_exported_total{result="ok"} ${exported}`,
+        `infra_mcp_trace_spans_exported_total{result="failed"} ${failed}`,
       );
     }
     out.push(

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Backend } from './backend.js';
 import type { DiscoveredInstance, InstancesFromContext } from './instances.js';
 import type { Logger } from './log.js';
 
@@ -191,6 +192,15 @@ export interface ToolContext<C = unknown, K = unknown> {
    * this call's answer, error and audit record (its arguments included) and from everything after.
    */
   secret(value: string | undefined): void;
+  /**
+   * Show `value` to this call's caller as it is, unredacted: returns a marker to put in the result's
+   * `data` (as a whole string value) or `text` (anywhere). Core redacts the answer around the markers,
+   * then puts the values in; the audit record, logs and errors never get them (a marker in
+   * `ToolResult.audit` stays a marker), and values of 8 characters or more are scrubbed from every
+   * other output from then on. Only for what the operator opted in to per instance (a plugin's config
+   * says which), in the result of a read or of an approved write (not in previews).
+   */
+  reveal(value: string): string;
   /** Logs to stderr and to the client (MCP logging). Never stdout. */
   log: Logger;
   /** Output byte budget for this call (per-call `maxBytes` argument or the configured default). */
@@ -337,6 +347,11 @@ export interface SetupContext {
    * cutting backend text to a snippet: a cut secret can no longer be recognised.
    */
   redact(text: string): string;
+  /**
+   * This instance's backend: route requests through `backend.request` for a span per request, the
+   * circuit breaker and retries of idempotent reads; `backend.cached` for discovery reads.
+   */
+  backend: Backend;
 }
 
 export interface PluginDefinition<S extends z.ZodObject = z.ZodObject, C = any> {

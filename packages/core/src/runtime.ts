@@ -1,3 +1,4 @@
+import { Backends } from './backend.js';
 import {
   type ResolvedPluginConfig,
   type ResolveSource,
@@ -21,17 +22,19 @@ export class PluginRuntime {
     readonly plugin: Plugin,
     readonly config: ResolvedPluginConfig,
     private readonly log: Logger,
+    /** The server's backends: each instance's breaker, retries, cache and spans (`SetupContext.backend`). */
+    private readonly backends: Backends = new Backends(),
   ) {
     this.instanceNames = Object.keys(config.instances);
   }
 
-  static resolve(plugin: Plugin, source: ResolveSource, log: Logger): PluginRuntime {
+  static resolve(plugin: Plugin, source: ResolveSource, log: Logger, backends?: Backends): PluginRuntime {
     validatePlugin(plugin); // a factory passed uncalled, another zod major: one clear error at start
     const resolved = expandInstances(plugin, resolvePluginConfig(plugin, source), {
       fileName: source.fileName,
       log,
     });
-    return new PluginRuntime(plugin, resolved, log);
+    return new PluginRuntime(plugin, resolved, log, backends);
   }
 
   get defaultInstance(): string {
@@ -60,6 +63,7 @@ export class PluginRuntime {
         log: this.scrubbedLog,
         secret: (value) => addSecret(this.config.secrets, value),
         redact: (text) => this.scrub(text),
+        backend: this.backends.get(this.plugin.id, instance),
       };
       pending = this.plugin.setup(options as never, ctx).catch((err) => {
         this.clients.delete(instance);

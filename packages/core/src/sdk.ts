@@ -34,6 +34,7 @@ import type { LogLevel } from './log.js';
 import type { ElicitResult, SampleParams, SampleResult } from './plugin.js';
 import type { Registry } from './registry.js';
 import type { ReadPipeline } from './resources.js';
+import { type Access, grants } from './scopes.js';
 import type { TaskControl, Tasks } from './tasks.js';
 
 /** How a transport relates to the client's `initialize`. */
@@ -102,7 +103,16 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
     return {};
   });
   const tools = w.tasks ? listedWithExecution(registry) : registry.toolList;
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: tools as Tool[] }));
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => {
+    // an OAuth caller sees only the tools its token's scopes let it call, as read-only policy hides writes
+    const access = accessOf(extra);
+    if (!access) return { tools: tools as Tool[] };
+    return {
+      tools: (tools as Tool[]).filter((t) =>
+        grants(access, registry.tools.get(t.name)?.effect ?? 'destructive'),
+      ),
+    };
+  });
   // tasks of a caller the transport does not identify (stdio, in memory) belong to this connection;
   // over stateless HTTP without auth every request is a new connection, and any caller may see them
   const connection = options.stateless ? '' : `connection:${randomUUID()}`;
@@ -174,6 +184,8 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
       };
       const context = (signal: AbortSignal): CallContext => ({
         caller: (extra.authInfo?.clientId as string | undefined) ?? undefined,
+        meta: req.params._meta as Record<string, unknown> | undefined,
+        access: accessOf(extra),
         signal,
         progressToken: req.params._meta?.progressToken,
         sendNotification: (n) => extra.sendNotification(n as any),
@@ -298,6 +310,11 @@ export function sdkServer(w: SdkWiring, options: ConnectOptions = {}): Server {
     );
   }
   return server;
+}
+
+/** The scopes of the caller's OAuth access token (the HTTP transport puts them in `authInfo.extra`). */
+function accessOf(extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Access | undefined {
+  return extra.authInfo?.extra?.access as Access | undefined;
 }
 
 /** A server->client request; a client without the capability answers "method not found". */

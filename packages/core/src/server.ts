@@ -3,6 +3,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { type ApprovalOptions, type ApprovalStore, Approvals } from './approval.js';
 import { AuditLog, type AuditSink, JsonlAuditSink } from './audit.js';
+import { Backends, type ResilienceOptions } from './backend.js';
 import { type CallLimits, CallPipeline } from './call.js';
 import type { CallContext } from './call-context.js';
 import { HeldPlans } from './held-plans.js';
@@ -54,6 +55,11 @@ export interface CreateServerOptions {
    * for how long. `false` serves no tasks (tools are only called directly).
    */
   tasks?: TaskOptions | false;
+  /**
+   * Backend requests (`SetupContext.backend`): circuit breaker per instance, retries of idempotent
+   * reads, the discovery cache, and where spans go (default: the global OpenTelemetry provider).
+   */
+  resilience?: ResilienceOptions;
 }
 
 /**
@@ -65,6 +71,8 @@ export class InfraMcpServer {
   readonly metrics = new Metrics();
   readonly audit: AuditLog;
   readonly log: Logger;
+  /** Every backend instance's breaker, retry and cache counters. */
+  readonly backends: Backends;
   private readonly plans: HeldPlans;
   private readonly approvalStore: ApprovalStore;
   private readonly calls: CallPipeline;
@@ -73,6 +81,7 @@ export class InfraMcpServer {
   readonly tasks?: Tasks;
   private readonly sdkServers = new Set<Server>();
   private inflight = 0;
+  private readonly closeHooks: (() => Promise<void>)[] = [];
   private idleWaiters: (() => void)[] = [];
 
   constructor(readonly options: CreateServerOptions) {
@@ -81,12 +90,15 @@ export class InfraMcpServer {
     const timeoutMs = options.timeoutMs ?? 30_000;
     this.audit = new AuditLog(options.audit ?? [new JsonlAuditSink()]);
     this.metrics.auditStatus = () => this.audit.status();
+    this.backends = new Backends(options.resilience);
+    this.metrics.backends = () => this.backends.metricLines();
     const runtimes: PluginRuntime[] = [];
     for (const plugin of options.plugins) {
       const runtime = PluginRuntime.resolve(
         plugin,
         { file: options.pluginConfig?.[plugin.id], fileName: options.configFile, env: options.env },
         this.log,
+        this.backends,
       );
       if (runtime.config.enabled) runtimes.push(runtime);
     }
@@ -108,6 +120,7 @@ export class InfraMcpServer {
       plans: this.plans,
       audit: this.audit,
       metrics: this.metrics,
+      tracer: () => this.backends.tracer(),
       log: this.log,
       maxBytes,
       timeoutMs,
@@ -201,6 +214,11 @@ export class InfraMcpServer {
     return Promise.all(checks);
   }
 
+  /** Run at close, after the plugins and the audit log (flush and stop a trace exporter). */
+  onClose(hook: () => Promise<void>): void {
+    this.closeHooks.push(hook);
+  }
+
   async close(): Promise<void> {
     for (const s of [...this.sdkServers]) await s.close().catch(() => {});
     // calls running as tasks outlive their requests: cancel them, and let them answer (and audit) first
@@ -211,6 +229,7 @@ export class InfraMcpServer {
     // a shared approval store (Redis, DynamoDB) holds a connection
     await this.approvalStore.close?.().catch(() => {});
     await this.tasks?.store.close?.().catch(() => {});
+    for (const hook of this.closeHooks.splice(0)) await hook().catch(() => {});
   }
 }
 

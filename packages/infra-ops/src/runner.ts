@@ -22,6 +22,12 @@ export interface RunSpec {
   maxOutputBytes: number;
   /** Masks text (core's redaction: known secrets, credential patterns) before anything is cut or kept. */
   mask: (text: string) => string;
+  /**
+   * Hand stdout back unmasked: for output the caller parses and shows only after hiding secrets itself
+   * (a rendered manifest, whose masked Secret values could no longer be diffed). Never for output that
+   * reaches an answer or the audit as is.
+   */
+  rawStdout?: boolean;
   signal?: AbortSignal;
 }
 
@@ -152,7 +158,7 @@ export function run(spec: RunSpec): Promise<RunResult> {
         exitCode: code,
         killedBy: signal,
         timedOut,
-        stdout: out.text(spec.mask),
+        stdout: out.text(spec.rawStdout ? (t) => t : spec.mask),
         stderr: err.text(spec.mask),
         stdoutBytes: out.total,
         stderrBytes: err.total,

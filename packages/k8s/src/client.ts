@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { homedir } from 'node:os';
 import { ToolError } from '@infra-mcp/core';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { K8sConfig } from './config.js';
+import { kubeconfigPath } from './kubeconfig.js';
 
 export type Obj = Record<string, any>;
 
@@ -22,11 +23,6 @@ export interface RequestInit {
   text?: boolean;
 }
 
-export function kubeconfigPath(config: Pick<K8sConfig, 'kubeconfig'>): string {
-  const p = config.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0] ?? '~/.kube/config';
-  return p.startsWith('~/') ? `${homedir()}${p.slice(1)}` : p;
-}
-
 export class KubeClient {
   private constructor(
     readonly server: string,
@@ -35,7 +31,14 @@ export class KubeClient {
     private readonly base: RequestOptions,
     private readonly timeoutMs: number,
     private readonly redact: (s: string) => string,
+    /** The loaded kubeconfig: credentials and TLS for streams (exec) that client-node opens itself. */
+    readonly kubeConfig: KubeConfig,
   ) {}
+
+  /** Text scrubbed of this plugin's secrets (known values, credential patterns): before it is cut. */
+  scrub(text: string): string {
+    return this.redact(text);
+  }
 
   static async create(
     config: K8sConfig,
@@ -79,7 +82,7 @@ export class KubeClient {
     const auth = (base.headers as Record<string, string>).Authorization;
     if (auth) io.secret(auth.replace(/^Bearer\s+/, ''));
     const ns = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-    return new KubeClient(cluster.server, kc.getCurrentContext(), ns, base, config.timeoutMs, io.redact);
+    return new KubeClient(cluster.server, kc.getCurrentContext(), ns, base, config.timeoutMs, io.redact, kc);
   }
 
   async get<T = Obj>(path: string, init: RequestInit = {}): Promise<T> {
@@ -134,7 +137,8 @@ export class KubeClient {
     throw this.statusError(status, text);
   }
 
-  private statusError(status: number, text: string): ToolError {
+  /** A ToolError for an API answer that is not 2xx (the body a metav1.Status, or any text). */
+  statusError(status: number, text: string): ToolError {
     let s: Obj = {};
     try {
       s = JSON.parse(text);

@@ -1,9 +1,9 @@
-import { checkAllowed, type ToolContext, toolkit } from '@infra-mcp/core';
+import { checkAllowed, type ToolCtx, toolkit } from '@infra-mcp/core';
 import { z } from 'zod';
 import type { KubeClient, Obj } from './client.js';
 import type { K8sConfig } from './config.js';
 
-export type Ctx = ToolContext<KubeClient, K8sConfig>;
+export type Ctx = ToolCtx<KubeClient, K8sConfig>;
 
 /** Kubernetes tools: `ctx.client` is the instance's KubeClient, `ctx.config` its options. */
 export const tool = toolkit<KubeClient, K8sConfig>();

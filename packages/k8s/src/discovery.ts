@@ -25,8 +25,51 @@ export function discover(client: KubeClient, signal?: AbortSignal): Promise<ApiR
   return p;
 }
 
+/** Aggregated discovery (Kubernetes 1.30+; v2beta1 from 1.26): every group and resource in two requests. */
+const AGGREGATED = ['v2', 'v2beta1']
+  .map((v) => `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`)
+  .concat('application/json')
+  .join(',');
+
 async function load(client: KubeClient, signal?: AbortSignal): Promise<ApiResource[]> {
-  const groups = await client.get<Obj>('/apis', { signal });
+  const [core, groups] = await Promise.all([
+    client.get<Obj>('/api', { accept: AGGREGATED, signal }),
+    client.get<Obj>('/apis', { accept: AGGREGATED, signal }),
+  ]);
+  if (core.kind === 'APIGroupDiscoveryList' && groups.kind === 'APIGroupDiscoveryList')
+    return [...fromAggregated(core), ...fromAggregated(groups)];
+  return legacy(
+    client,
+    groups.kind === 'APIGroupList' ? groups : await client.get<Obj>('/apis', { signal }),
+    signal,
+  );
+}
+
+/** The preferred version of each group (listed first), as kubectl api-resources shows them. */
+function fromAggregated(list: Obj): ApiResource[] {
+  const out: ApiResource[] = [];
+  for (const item of list.items ?? []) {
+    const group: string = item.metadata?.name ?? '';
+    const preferred = item.versions?.[0];
+    if (!preferred) continue;
+    const version: string = preferred.version;
+    for (const r of preferred.resources ?? [])
+      out.push({
+        group,
+        version,
+        apiVersion: group ? `${group}/${version}` : version,
+        kind: r.responseKind?.kind ?? '',
+        plural: r.resource,
+        namespaced: r.scope === 'Namespaced',
+        shortNames: r.shortNames ?? [],
+        verbs: r.verbs ?? [],
+      });
+  }
+  return out;
+}
+
+/** Legacy discovery: one request per group-version. */
+async function legacy(client: KubeClient, groups: Obj, signal?: AbortSignal): Promise<ApiResource[]> {
   const gvs: string[] = [
     'v1',
     ...(groups.groups ?? []).map((g: Obj) => g.preferredVersion?.groupVersion ?? g.versions[0].groupVersion),

@@ -1,24 +1,41 @@
 import { readFileSync } from 'node:fs';
-import { matchesAny, toInstanceName } from '@infra-mcp/core';
-import { parse } from 'yaml';
-import { kubeconfigPath } from './client.js';
+import { type InstancesFromContext, matchesAny, toInstanceName } from '@infra-mcp/core';
 import type { K8sConfig } from './config.js';
+import { kubeconfigPath, scanContexts } from './kubeconfig.js';
 
 /** Every kubeconfig context becomes an instance (read-only where `readOnlyContexts` matches). */
-export function instancesFrom(config: K8sConfig) {
+export function instancesFrom(config: K8sConfig, ctx?: InstancesFromContext) {
   if (config.context || config.inCluster) return undefined;
-  let kc: { contexts?: { name: string }[]; 'current-context'?: string };
+  const path = kubeconfigPath(config);
+  let text: string;
   try {
-    kc = parse(readFileSync(kubeconfigPath(config), 'utf8')) ?? {};
+    text = readFileSync(path, 'utf8');
   } catch {
     return undefined; // no kubeconfig (yet): the instance stays as configured; setup says what is wrong
   }
-  const contexts = kc.contexts ?? [];
-  if (contexts.length === 0) return undefined;
-  return contexts.map((c) => ({
-    name: toInstanceName(c.name),
-    options: { context: c.name },
-    default: c.name === kc['current-context'],
-    policy: matchesAny(c.name, config.readOnlyContexts) ? { readOnly: true } : undefined,
-  }));
+  const kc = scanContexts(text);
+  const instance = (name: string) => ({
+    name: toInstanceName(name),
+    options: { context: name },
+    default: name === kc.current,
+    policy: matchesAny(name, config.readOnlyContexts) ? { readOnly: true } : undefined,
+  });
+  if ('unsupported' in kc) {
+    // the full parser (@kubernetes/client-node, at first use) reads it; only the contexts are unknown now
+    const fix = `rewrite it as kubectl does (kubectl config view --raw > new-file), or set plugins.k8s.context`;
+    if (kc.current) {
+      ctx?.log?.warn(
+        `k8s: cannot list the contexts of ${path} at start (${kc.unsupported}); serving its current context "${kc.current}" only: ${fix}`,
+      );
+      return [instance(kc.current)];
+    }
+    if (config.readOnlyContexts.length > 0)
+      throw new Error(
+        `cannot read the contexts of ${path} (${kc.unsupported}), so readOnlyContexts cannot be applied: ${fix}`,
+      );
+    ctx?.log?.warn(`k8s: cannot list the contexts of ${path} at start (${kc.unsupported}): ${fix}`);
+    return undefined;
+  }
+  if (kc.contexts.length === 0) return undefined;
+  return kc.contexts.map(instance);
 }

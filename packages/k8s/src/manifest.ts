@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ToolError } from '@infra-mcp/core';
-import { parseAllDocuments } from 'yaml';
 import type { Obj } from './client.js';
+import { loadYaml } from './yaml.js';
 
 /** The documents of a multi-document YAML (or JSON) manifest; a syntax error names its line and column. */
-export function parseManifest(text: string): Obj[] {
-  const docs = parseAllDocuments(text, { prettyErrors: true });
+export async function parseManifest(text: string): Promise<Obj[]> {
+  const docs = (await loadYaml()).parseAllDocuments(text, { prettyErrors: true });
   const out: Obj[] = [];
   for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
     const err = doc.errors[0];

@@ -1,6 +1,6 @@
 import { definePlugin, definePrompt } from '@infra-mcp/core';
 import { z } from 'zod';
-import { KubeClient } from './client.js';
+import type { KubeClient } from './client.js';
 import { configSchema, envMap } from './config.js';
 import { instancesFrom } from './instances.js';
 import { apiResourcesTool } from './tools/api-resources.js';
@@ -10,6 +10,7 @@ import { contextsTool } from './tools/contexts.js';
 import { deleteTool } from './tools/delete.js';
 import { describeTool } from './tools/describe.js';
 import { eventsTool } from './tools/events.js';
+import { execTool } from './tools/exec.js';
 import { getTool } from './tools/get.js';
 import { listTool } from './tools/list.js';
 import { logsTool } from './tools/logs.js';
@@ -69,10 +70,15 @@ export const k8s = definePlugin({
       description: 'Contexts, discovery, list, get, describe, events, logs, top, can_i',
       default: true,
     },
-    write: { description: 'apply, delete, scale, rollout status, restart, history and undo (dry run first)' },
+    write: {
+      description:
+        'apply, delete, scale, rollout status, restart, history and undo, exec where enabled (dry run first)',
+    },
   },
   redact: { paths: REDACTION_PATHS },
-  setup: async (config, ctx) => KubeClient.create(config, ctx),
+  // the client module (node:https, @kubernetes/client-node) loads at an instance's first call
+  setup: async (config, ctx): Promise<KubeClient> =>
+    (await import('./client.js')).KubeClient.create(config, ctx),
   health: async (client) => {
     const v = await client.get<{ gitVersion?: string }>('/version');
     return {
@@ -97,6 +103,7 @@ export const k8s = definePlugin({
     rolloutRestartTool,
     rolloutHistoryTool,
     rolloutUndoTool,
+    execTool,
   ],
   prompts: [troubleshoot],
 });

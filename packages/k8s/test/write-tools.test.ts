@@ -168,7 +168,7 @@ describe('k8s_delete, k8s_scale, rollout', () => {
     const tpl = c.fake.get('apps/v1', 'Deployment', 'web', 'shop')?.spec.template.metadata.annotations;
     expect(tpl['kubectl.kubernetes.io/restartedAt']).toEqual(expect.any(String));
     const status = await c.t.call('k8s_rollout_status', { name: 'web', wait: true });
-    expect(status.structured).toEqual({ done: true, message: 'Deployment web: 4/4 updated, 4/4 ready' });
+    expect(status.structured).toEqual({ done: true, message: 'deployment "web" successfully rolled out' });
   });
 });
 

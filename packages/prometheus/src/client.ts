@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type http from 'node:http';
 import type https from 'node:https';
-import { ErrorCodes, type Logger, ToolError } from '@infra-mcp/core';
+import { type Backend, ErrorCodes, type Logger, ToolError } from '@infra-mcp/core';
 import { createHttpsAgent } from '@infra-mcp/core/tls';
 import type { PrometheusConfig } from './config.js';
 
@@ -20,6 +20,8 @@ export interface RequestOptions {
   post?: boolean;
   /** The PromQL text, to point at parse error positions. */
   query?: string;
+  /** A discovery read (label names, metadata): served from core's TTL cache while fresh. */
+  cache?: boolean;
 }
 
 interface RawResponse {
@@ -46,6 +48,8 @@ export interface ClientHooks {
   redact?: (text: string) => string;
   /** Add a secret learned at run time (the bearer token file's contents). */
   secret?: (value: string) => void;
+  /** core's backend of this instance: spans, circuit breaker, retries of GETs, the discovery cache. */
+  backend?: Backend;
 }
 
 /** node:http and node:https load at the first request, not at server start (~20 ms saved). */
@@ -63,6 +67,9 @@ const NETWORK_CODES = new Set([
   'ETIMEDOUT',
 ]);
 
+/** An API error about the query, not the server: `{"status":"error","errorType":"timeout",...}`. */
+const QUERY_ERROR = /"errorType"\s*:\s*"(timeout|canceled|execution|bad_data)"/;
+
 /** HTTP client of one Prometheus-compatible instance (Prometheus, AMP, Mimir, Thanos, VictoriaMetrics). */
 export class PrometheusClient {
   readonly base: URL;
@@ -75,6 +82,7 @@ export class PrometheusClient {
   private signer?: Promise<Signer>;
   private readonly redactText: (text: string) => string;
   private readonly learnSecret: (value: string) => void;
+  private readonly backend?: Backend;
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -86,6 +94,7 @@ export class PrometheusClient {
   ) {
     this.redactText = hooks.redact ?? ((t) => t);
     this.learnSecret = hooks.secret ?? (() => {});
+    this.backend = hooks.backend;
     const base = new URL(config.url);
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     base.search = '';
@@ -141,6 +150,10 @@ export class PrometheusClient {
 
   /** Call a Prometheus HTTP API path (relative to the base URL, e.g. "api/v1/query") and unwrap its envelope. */
   async api<T>(path: string, params: Params = [], options: RequestOptions = {}): Promise<ApiResult<T>> {
+    if (options.cache && this.backend) {
+      const key = `${path}?${new URLSearchParams(params).toString()}`;
+      return this.backend.cached(key, () => this.api<T>(path, params, { ...options, cache: false }));
+    }
     const raw = await this.request(path, params, options);
     let body: any;
     try {
@@ -290,7 +303,29 @@ export class PrometheusClient {
       });
   }
 
+  /** One request through core's backend (span, breaker, retries of GETs), or straight when used alone. */
   private send(
+    method: 'GET' | 'POST',
+    target: URL,
+    body: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<RawResponse> {
+    if (!this.backend) return this.sendOnce(method, target, body, signal);
+    return this.backend.request(
+      {
+        method,
+        target: target.pathname,
+        signal,
+        status: (r) => r.status,
+        // Prometheus answers a query that timed out or failed with 503/500: the server itself is fine
+        fault: (r, status) => status >= 500 && !QUERY_ERROR.test(r.body.slice(0, 256)),
+        attributes: { 'server.address': this.base.hostname, 'server.port': Number(this.base.port) || 0 },
+      },
+      () => this.sendOnce(method, target, body, signal),
+    );
+  }
+
+  private sendOnce(
     method: 'GET' | 'POST',
     target: URL,
     body: string | undefined,

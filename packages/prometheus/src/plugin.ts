@@ -56,8 +56,8 @@ export const prometheus = definePlugin({
     status: { description: 'Scrape targets, alerts, rules, server status' },
     amp: { description: 'Amazon Managed Prometheus workspaces (instances with sigv4)', default: true },
   },
-  setup: async (config, { instance, log, redact, secret }) =>
-    new PrometheusClient(config, instance, log, { redact, secret }),
+  setup: async (config, { instance, log, redact, secret, backend }) =>
+    new PrometheusClient(config, instance, log, { redact, secret, backend }),
   dispose: (client) => client.close(),
   health: async (client) => {
     const signal = AbortSignal.timeout(client.config.timeoutMs);

@@ -89,7 +89,10 @@ describe('maxConcurrentRequests', () => {
         res.end('{"status":"success","data":["a"]}');
       });
     });
-    const t = await connect([prometheus({ url, maxConcurrentRequests: 1 })]);
+    // no discovery cache: five identical label reads would share one request
+    const t = await connect([prometheus({ url, maxConcurrentRequests: 1 })], {
+      resilience: { cache: false },
+    });
     const calls = Array.from({ length: 5 }, () => t.call('prometheus_labels', {}));
     while (held.length < 1) await new Promise((r) => setTimeout(r, 5));
     // wait until the other four are queued (a fixed sleep was too short on a loaded machine)

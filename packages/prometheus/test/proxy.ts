@@ -31,6 +31,11 @@ export interface ProxyOptions {
   /** Add these warnings to successful JSON answers. */
   warnings?: string[];
   tls?: { key: string; cert: string; clientCa?: string };
+  /**
+   * Statuses the next requests get instead of an answer, first to last (a gateway while the
+   * backend restarts: 502, 503, 504), or `drop` to close the connection; the test may push more.
+   */
+  fail?: (number | 'drop')[];
 }
 
 export interface TestProxy {
@@ -61,6 +66,9 @@ export async function startProxy(opts: ProxyOptions): Promise<TestProxy> {
       res.end(text);
     };
     if (!req.url!.startsWith(prefix)) return send(404, '404 page not found');
+    const failure = opts.fail?.shift();
+    if (failure === 'drop') return void req.socket.destroy();
+    if (failure !== undefined) return send(failure, `${failure} from the gateway`);
     if (opts.refusePost && req.method === 'POST') return send(405, 'method not allowed');
     if (opts.missing?.some((m) => req.url!.slice(prefix.length).startsWith(m)))
       return send(404, '404 page not found');

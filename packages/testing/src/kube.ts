@@ -1,5 +1,6 @@
 /** `@infra-mcp/testing/kube`: a loopback fake Kubernetes API server and the real kubectl/helm binaries. */
 export { type KubeBinaries, kubeBinaries } from './kube/binaries.js';
+export type { ExecHandler, ExecIO, ExecOutcome, ExecRequest } from './kube/exec.js';
 export { apiVersionOf, type KubeResource, RESOURCES } from './kube/resources.js';
 export {
   type FakeKube,

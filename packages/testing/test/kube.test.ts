@@ -189,13 +189,24 @@ describe('fake API server over plain HTTP requests', () => {
     expect((await req('/apis/metrics.k8s.io/v1beta1/pods')).status).toBe(404);
   });
 
-  it('refuses protobuf bodies with 415 (helm and client-go send core types as protobuf; not decoded here)', async () => {
-    const r = await req('/api/v1/namespaces/shop/configmaps', {
-      method: 'POST',
-      headers: { 'content-type': 'application/vnd.kubernetes.protobuf' },
-      body: 'k8s\u0000binary',
-    });
-    expect(r.body).toMatchObject({ code: 415, reason: 'UnsupportedMediaType' });
+  it('decodes protobuf only for the kinds helm sends: others get 415 naming the kind, garbage 400', async () => {
+    // magic, then runtime.Unknown { typeMeta: { apiVersion: "v1", kind: "Pod" } } in protobuf wire form
+    const typeMeta = Buffer.from([0x0a, 2, ...Buffer.from('v1'), 0x12, 3, ...Buffer.from('Pod')]);
+    const pod = Buffer.concat([
+      Buffer.from('k8s\u0000', 'latin1'),
+      Buffer.from([0x0a, typeMeta.length]),
+      typeMeta,
+    ]);
+    const post = (body: Buffer | string, type = 'application/vnd.kubernetes.protobuf') =>
+      req('/api/v1/namespaces/shop/pods', { method: 'POST', headers: { 'content-type': type }, body });
+    const undecoded = await post(pod);
+    expect(undecoded.body).toMatchObject({ code: 415, reason: 'UnsupportedMediaType' });
+    expect(undecoded.body.message).toMatch(/does not decode protobuf Pod/);
+    const garbage = await post(Buffer.from('k8s\u0000\u00ff\u00ff\u00ff', 'latin1'));
+    expect(garbage.body).toMatchObject({ code: 400, reason: 'BadRequest' });
+    expect(garbage.body.message).toMatch(/cannot decode the protobuf body/);
+    const cbor = await post('x', 'application/cbor');
+    expect(cbor.body).toMatchObject({ code: 415 });
   });
 
   it('answers a SelfSubjectAccessReview from the same rules as 403s', async () => {

@@ -4,7 +4,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { type Agent, request as httpsRequest } from 'node:https';
-import { type Logger, type ToolCtx, ToolError, toolkit } from '@infra-mcp/core';
+import { type Backend, type Logger, type ToolCtx, ToolError, toolkit } from '@infra-mcp/core';
 import { createHttpsAgent } from '@infra-mcp/core/tls';
 import type { ArgocdConfig } from './config.js';
 
@@ -18,6 +18,8 @@ export class ArgocdClient {
     instance: string,
     log: Logger,
     private readonly redact: (t: string) => string,
+    /** core's backend of this instance: spans, circuit breaker, retries of GETs. */
+    private readonly backend?: Backend,
   ) {
     this.base = new URL(config.url.endsWith('/') ? config.url : `${config.url}/`);
     if (this.base.protocol === 'https:')
@@ -37,59 +39,66 @@ export class ArgocdClient {
     for (const [k, v] of opts.query ?? []) url.searchParams.append(k, v);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const req = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const r = req(
-        url,
-        {
-          method,
-          agent: this.agent,
-          headers: {
-            accept: 'application/json',
-            ...(this.config.token ? { authorization: `Bearer ${this.config.token}` } : {}),
-            ...(body
-              ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-              : {}),
+    const once = () =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const r = req(
+          url,
+          {
+            method,
+            agent: this.agent,
+            headers: {
+              accept: 'application/json',
+              ...(this.config.token ? { authorization: `Bearer ${this.config.token}` } : {}),
+              ...(body
+                ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+                : {}),
+            },
+            signal: opts.signal,
+            timeout: this.config.timeoutMs,
           },
-          signal: opts.signal,
-          timeout: this.config.timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let n = 0;
-          res.on('data', (c: Buffer) => {
-            n += c.length;
-            if (n > this.config.maxResponseBytes) {
-              res.destroy();
-              reject(
-                new ToolError(
-                  'output_too_large',
-                  `Argo CD answered over ${this.config.maxResponseBytes} bytes`,
-                  'narrow the request',
+          (res) => {
+            const chunks: Buffer[] = [];
+            let n = 0;
+            res.on('data', (c: Buffer) => {
+              n += c.length;
+              if (n > this.config.maxResponseBytes) {
+                res.destroy();
+                reject(
+                  new ToolError(
+                    'output_too_large',
+                    `Argo CD answered over ${this.config.maxResponseBytes} bytes`,
+                    'narrow the request',
+                  ),
+                );
+              } else chunks.push(c);
+            });
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+            );
+            res.on('error', reject);
+          },
+        );
+        r.on('timeout', () => r.destroy(new Error(`no answer within ${this.config.timeoutMs} ms`)));
+        r.on('error', (e) =>
+          reject(
+            e instanceof ToolError
+              ? e
+              : new ToolError(
+                  'backend_unreachable',
+                  `Argo CD at ${this.base.origin} unreachable: ${this.redact(e.message)}`,
+                  'check plugins.argocd.url',
                 ),
-              );
-            } else chunks.push(c);
-          });
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-          );
-          res.on('error', reject);
-        },
-      );
-      r.on('timeout', () => r.destroy(new Error(`no answer within ${this.config.timeoutMs} ms`)));
-      r.on('error', (e) =>
-        reject(
-          e instanceof ToolError
-            ? e
-            : new ToolError(
-                'backend_unreachable',
-                `Argo CD at ${this.base.origin} unreachable: ${this.redact(e.message)}`,
-                'check plugins.argocd.url',
-              ),
-        ),
-      );
-      if (body) r.write(body);
-      r.end();
-    });
+          ),
+        );
+        if (body) r.write(body);
+        r.end();
+      });
+    const { status, text } = this.backend
+      ? await this.backend.request(
+          { method, target: url.pathname, signal: opts.signal, status: (a) => a.status },
+          once,
+        )
+      : await once();
     if (status < 200 || status > 299) {
       let message = text.slice(0, 500);
       try {

@@ -23,7 +23,8 @@ export const argocd = definePlugin({
   env: { ARGOCD_URL: 'url', ARGOCD_TOKEN: 'token' },
   instances: true,
   isConfigured: (config) => Boolean(config.url),
-  setup: async (config, { instance, log, redact }) => new ArgocdClient(config, instance, log, redact),
+  setup: async (config, { instance, log, redact, backend }) =>
+    new ArgocdClient(config, instance, log, redact, backend),
   health: async (client) => {
     await client.api('GET', 'applications', {
       query: [['fields', 'items.metadata.name']],

@@ -39,21 +39,25 @@ export function chartDir(ctx: Ctx, chart: string): string {
   });
 }
 
-export function valuesFiles(ctx: Ctx, files: string[]): string[] {
-  return files.flatMap((f) => [
-    '-f',
+/** The real paths of values files, each checked under the charts root. */
+export function valuesPaths(ctx: Ctx, files: string[]): string[] {
+  return files.map((f) =>
     resolveUnder(ctx.config.chartsRoot, f, {
       argument: 'values',
       rootKey: 'plugins.helm.chartsRoot',
       kind: 'any',
     }),
-  ]);
+  );
+}
+
+export function valuesFiles(ctx: Ctx, files: string[]): string[] {
+  return valuesPaths(ctx, files).flatMap((f) => ['-f', f]);
 }
 
 export async function helm(
   ctx: Ctx,
   args: string[],
-  opts: { okCodes?: number[]; cwd?: string } = {},
+  opts: { okCodes?: number[]; cwd?: string; hint?: string; rawStdout?: boolean } = {},
 ): Promise<RunResult> {
   const c = ctx.client.config;
   const h = ctx.client.home;
@@ -74,10 +78,16 @@ export async function helm(
     timeoutMs: c.timeoutMs,
     maxOutputBytes: c.maxOutputBytes,
     mask: ctx.client.mask,
+    rawStdout: opts.rawStdout,
     signal: ctx.signal,
   });
   if (r.timedOut || !(opts.okCodes ?? [0]).includes(r.exitCode ?? -1))
-    throw failure(`helm ${args[0]}`, r, 'fix the chart or values as the message says');
+    throw failure(
+      `helm ${args[0]}`,
+      // a failure may quote stdout: never unmasked
+      opts.rawStdout ? { ...r, stdout: ctx.client.mask(r.stdout) } : r,
+      opts.hint ?? 'fix the chart or values as the message says',
+    );
   if (r.capped)
     throw new ToolError(
       'output_too_large',

@@ -1,3 +1,4 @@
+import { allowListSchema } from '@infra-mcp/core';
 import { z } from 'zod';
 
 /** Options of one Helm instance. */
@@ -9,6 +10,16 @@ export const helmConfig = z.object({
     .describe(
       'Directory holding the charts and values files; every chart/values path is relative to it and stays under it',
     ),
+  kubeconfig: z
+    .string()
+    .optional()
+    .describe('Kubeconfig file the release tools use (helm --kubeconfig); unset: helm finds its own'),
+  context: z.string().optional().describe('Kubeconfig context (helm --kube-context); unset: its current one'),
+  namespace: z
+    .string()
+    .default('default')
+    .describe('Namespace of release tools called without one (helm -n)'),
+  allow: allowListSchema({ namespace: 'Namespaces the release tools may touch' }),
   env: z
     .array(z.string())
     .default(['PATH', 'HOME', 'HELM_*', 'KUBECONFIG', 'XDG_*'])

@@ -60,7 +60,7 @@ export const applyTool = tool({
   idempotent: true,
   toolset: 'write',
   plan: async (args, ctx) => {
-    const docs = parseManifest(args.manifest);
+    const docs = await parseManifest(args.manifest);
     // values the manifest carries are scrubbed from this call's answer, errors and audit record
     for (const doc of docs) for (const v of secretValues(doc)) ctx.secret(v);
     const planned: Planned[] = [];

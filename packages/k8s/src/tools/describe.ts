@@ -1,5 +1,4 @@
 import { maxBytesArg } from '@infra-mcp/core';
-import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { Obj } from '../client.js';
 import { age, apiVersionArg, kindArg, nameArg, namespaceArg, namespaceOf, slim, tool } from '../common.js';
@@ -7,6 +6,7 @@ import { resolveKind, resourcePath } from '../discovery.js';
 import { fetchEvents } from '../events.js';
 import { maskSecrets } from '../manifest.js';
 import { ownedPods } from '../owned.js';
+import { toYaml } from '../yaml.js';
 
 export const describeTool = tool({
   name: 'describe',
@@ -44,7 +44,7 @@ export const describeTool = tool({
     const { status: _s, ...rest } = o;
     const data = { object: o, conditions, events: events.slice(0, 10) as never[], pods };
     const text = [
-      stringify(maskSecrets(rest)).trimEnd(),
+      await toYaml(maskSecrets(rest)),
       conditions.length
         ? `Conditions:\n${conditions.map((c) => `  ${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`).join('\n')}`
         : 'Conditions: none',

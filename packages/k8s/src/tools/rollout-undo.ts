@@ -3,7 +3,10 @@ import { z } from 'zod';
 import type { Obj } from '../client.js';
 import { nameArg, namespaceArg, tool } from '../common.js';
 import { diffObjects, maskSecrets, short } from '../manifest.js';
+import { workloadKind } from './rollout.js';
 import { revisions } from './rollout-history.js';
+
+const REVISION = 'deployment.kubernetes.io/revision';
 
 /** The pod template of a revision as the deployment holds it (the ReplicaSet adds pod-template-hash). */
 function templateOf(t: Obj): Obj {
@@ -16,19 +19,23 @@ export const rolloutUndoTool = tool({
   name: 'rollout_undo',
   title: 'Undo a rollout',
   description:
-    'Roll a deployment back to a revision (default: the previous one); the preview diffs the pod template.',
+    'Roll a Deployment, StatefulSet or DaemonSet back to a revision (default: the previous one); the preview diffs the pod template.',
   input: z.object({
+    kind: workloadKind,
     name: nameArg,
     namespace: namespaceArg,
     toRevision: z.number().int().min(1).optional().describe('Revision (k8s_rollout_history)'),
   }),
-  output: z.object({ deployment: z.string(), revision: z.number() }),
+  output: z.object({ workload: z.string(), revision: z.number() }),
   effect: 'write',
   toolset: 'write',
   plan: async (args, ctx) => {
-    const { deploy, path, list } = await revisions(ctx, args.name, args.namespace);
+    const { workload, path, list } = await revisions(ctx, args.kind, args.name, args.namespace);
+    // a Deployment's current revision is its annotation; a ControllerRevision's controller renumbers the live one as the newest
     const current = Number(
-      deploy.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? list.at(-1)?.revision ?? 0,
+      (args.kind === 'Deployment' ? workload.metadata.annotations?.[REVISION] : undefined) ??
+        list.at(-1)?.revision ??
+        0,
     );
     const target =
       args.toRevision !== undefined
@@ -37,26 +44,32 @@ export const rolloutUndoTool = tool({
     if (!target)
       throw new ToolError(
         'not_found',
-        `deployment ${args.name} has no revision ${args.toRevision ?? `before ${current}`}`,
+        `${args.kind} ${args.name} has no revision ${args.toRevision ?? `before ${current}`}`,
         'k8s_rollout_history lists the revisions',
       );
     const template = templateOf(target.template);
-    const changes = diffObjects(maskSecrets(deploy.spec.template), maskSecrets(template));
-    const what = `Deployment ${deploy.metadata.namespace}/${args.name}`;
+    const changes = diffObjects(maskSecrets(workload.spec.template), maskSecrets(template));
+    const what = `${args.kind} ${workload.metadata.namespace}/${args.name}`;
+    const resourceVersion = workload.metadata.resourceVersion;
+    // a Deployment: a JSON merge patch of the template (it replaces the template's lists); a StatefulSet or
+    // DaemonSet: the revision's own strategic merge patch, as kubectl sends it; the resourceVersion makes either conditional
+    const patch = target.patch
+      ? {
+          body: { ...target.patch, metadata: { resourceVersion } },
+          contentType: 'application/strategic-merge-patch+json',
+        }
+      : {
+          body: { metadata: { resourceVersion }, spec: { template } },
+          contentType: 'application/merge-patch+json',
+        };
     return {
-      change: { path, revision: target.revision, resourceVersion: deploy.metadata.resourceVersion, changes },
+      change: { path, revision: target.revision, resourceVersion, changes },
       summary: `roll ${what} back to revision ${target.revision} (${target.images.join(', ')})`,
-      preview: { deployment: what, revision: target.revision, changes },
+      preview: { workload: what, revision: target.revision, changes },
       items: changes.map((c) => ({
         text: `spec.template.${c.path}: ${c.from === undefined ? '(none)' : short(c.from)} -> ${c.to === undefined ? '(removed)' : short(c.to)}`,
       })),
-      handle: {
-        path,
-        template,
-        what,
-        revision: target.revision,
-        resourceVersion: deploy.metadata.resourceVersion,
-      },
+      handle: { path, patch, what, revision: target.revision, resourceVersion },
     };
   },
   verify: async (_args, ctx, plan) => {
@@ -72,19 +85,13 @@ export const rolloutUndoTool = tool({
   run: async (_args, ctx, plan) => {
     const h = plan?.handle as {
       path: string;
-      template: Obj;
+      patch: { body: Obj; contentType: string };
       what: string;
       revision: number;
-      resourceVersion: string;
     };
-    // a JSON merge patch replaces the template's lists; the resourceVersion makes it conditional
-    await ctx.client.request('PATCH', h.path, {
-      body: { metadata: { resourceVersion: h.resourceVersion }, spec: { template: h.template } },
-      contentType: 'application/merge-patch+json',
-      signal: ctx.signal,
-    });
+    await ctx.client.request('PATCH', h.path, { ...h.patch, signal: ctx.signal });
     return {
-      data: { deployment: h.what, revision: h.revision },
+      data: { workload: h.what, revision: h.revision },
       text: `rolled ${h.what} back to revision ${h.revision}`,
     };
   },

@@ -3,21 +3,9 @@ import { z } from 'zod';
 import type { Obj } from '../client.js';
 import { type Ctx, nameArg, namespaceArg, namespaceOf, tool } from '../common.js';
 import { resolveKind, resourcePath } from '../discovery.js';
+import { rolloutProgress } from '../rollout-progress.js';
 
-const workloadKind = z.enum(['Deployment', 'StatefulSet', 'DaemonSet']).default('Deployment');
-
-function progress(o: Obj): { done: boolean; message: string } {
-  const s = o.status ?? {};
-  const want = o.kind === 'DaemonSet' ? (s.desiredNumberScheduled ?? 0) : (o.spec?.replicas ?? 1);
-  const updated = o.kind === 'DaemonSet' ? (s.updatedNumberScheduled ?? 0) : (s.updatedReplicas ?? 0);
-  const ready = o.kind === 'DaemonSet' ? (s.numberReady ?? 0) : (s.readyReplicas ?? 0);
-  const observed = (s.observedGeneration ?? 0) >= (o.metadata?.generation ?? 0);
-  const done = observed && updated >= want && ready >= want;
-  return {
-    done,
-    message: `${o.kind} ${o.metadata.name}: ${updated}/${want} updated, ${ready}/${want} ready${observed ? '' : ' (new spec not yet observed)'}`,
-  };
-}
+export const workloadKind = z.enum(['Deployment', 'StatefulSet', 'DaemonSet']).default('Deployment');
 
 async function workload(ctx: Ctx, args: { kind: string; name: string; namespace?: string }) {
   const r = await resolveKind(ctx.client, args.kind, 'apps/v1', ctx.signal);
@@ -40,7 +28,7 @@ export const rolloutStatusTool = tool({
   toolset: 'write',
   run: async (args, ctx) => {
     const { path } = await workload(ctx, args);
-    const check = async () => progress(await ctx.client.get<Obj>(path, { signal: ctx.signal }));
+    const check = async () => rolloutProgress(await ctx.client.get<Obj>(path, { signal: ctx.signal }));
     if (!args.wait) {
       const p = await check();
       return { data: p, text: p.message };
@@ -76,7 +64,11 @@ export const rolloutRestartTool = tool({
     const what = `${r.kind} ${ns}/${args.name}`;
     return {
       change: { path, resourceVersion: live.metadata.resourceVersion },
-      summary: `restart the pods of ${what} (${live.spec?.replicas ?? 1} replicas)`,
+      summary: `restart the pods of ${what} (${
+        r.kind === 'DaemonSet'
+          ? `${live.status?.desiredNumberScheduled ?? 0} scheduled, one per node`
+          : `${live.spec?.replicas ?? 1} replicas`
+      })`,
       preview: { restart: what },
       handle: { path, what, resourceVersion: live.metadata.resourceVersion },
     };

@@ -26,6 +26,7 @@ export const labelsTool = tool({
     const r = await ctx.client.api<string[]>('api/v1/labels', params, {
       signal: ctx.signal,
       post: true,
+      cache: true,
       query: args.match?.length === 1 ? args.match[0] : undefined,
     });
     // sorted (Prometheus sorts them; other backends may not): pages must follow each other

@@ -31,7 +31,7 @@ export const metadataTool = tool({
     const r = await ctx.client.api<Record<string, { type: string; help: string; unit?: string }[]>>(
       'api/v1/metadata',
       params,
-      { signal: ctx.signal },
+      { signal: ctx.signal, cache: true },
     );
     const all: Entry[] = Object.entries(r.data ?? {})
       .map(([metric, list]) => ({

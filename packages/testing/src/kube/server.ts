@@ -12,9 +12,12 @@ import {
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { aggregatedContentType, aggregatedDiscovery, aggregatedFormat } from './aggregated.js';
+import { type ExecHandler, execServer } from './exec.js';
 import { openApiDoc, openApiIndex } from './openapi.js';
 import { fromProtobuf, UnsupportedProtobuf } from './protobuf.js';
 import { apiVersionOf, groupList, type KubeResource, RESOURCES, resourceList } from './resources.js';
+import { recordRevision, strategicMergePatch } from './revisions.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
 import { KubeStatus, mergePatch, notFound, type Obj, Store } from './store.js';
 import { toTable } from './table.js';
@@ -40,6 +43,8 @@ export interface FakeKubeOptions {
   forbid?: (req: KubeRequestInfo) => boolean;
   /** Controllers settle workload status at once after each write. Default true. */
   controllers?: boolean;
+  /** Answer `/api` and `/apis` in the aggregated form when the client asks for it (kubectl does). Default true. */
+  aggregatedDiscovery?: boolean;
   /** Milliseconds to wait before answering a request (by its path and query): a slow API server. */
   latencyMs?: (url: string) => number;
 }
@@ -61,6 +66,8 @@ export interface FakeKube {
   /** Store objects as given (apiVersion and kind pick the resource). */
   add(...objs: Obj[]): Obj[];
   get(apiVersion: string, kind: string, name: string, namespace?: string): Obj | undefined;
+  /** Run `pods/exec` commands (WebSocket, v5/v4 channel protocol): the last handler first, then built-ins (`exec.ts`). */
+  onExec(handler: ExecHandler): void;
   /** A kubeconfig for this server (YAML). */
   kubeconfig(o?: { token?: string; context?: string; namespace?: string; contexts?: string[] }): string;
   close(): Promise<void>;
@@ -79,8 +86,23 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     return r;
   };
 
+  /** Store a write; the controllers that react to it (revision history) run after. */
+  const commit = (r: KubeResource, next: Obj): Obj => {
+    const stored = store.put(r, next);
+    if (options.controllers !== false) recordRevision(store, resources, r, stored);
+    return stored;
+  };
+
+  const exec = execServer({
+    token: options.token,
+    forbid: options.forbid,
+    pod: (ns, name) => store.get(resources.find((x) => x.kind === 'Pod') as KubeResource, ns, name),
+    record: (method, url) => requests.push({ method, url }),
+  });
+
   const fake: FakeKube = {
     url: '',
+    onExec: exec.onExec,
     store,
     requests,
     logs,
@@ -90,7 +112,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         const prev = store.get(r, o.metadata.namespace, o.metadata.name);
         const next = store.prepare(r, o, o.metadata.namespace, prev);
         if (o.status === undefined) settle(r, next);
-        return store.put(r, next);
+        return commit(r, next);
       });
     },
     get(apiVersion, kind, name, namespace) {
@@ -165,6 +187,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const method = req.method ?? 'GET';
     if (url.pathname === '/version')
       return { body: { major: '1', minor: '33', gitVersion: 'v1.33.0-fake', platform: 'linux/amd64' } };
+    if ((url.pathname === '/api' || url.pathname === '/apis') && options.aggregatedDiscovery !== false) {
+      const v = aggregatedFormat(req.headers.accept);
+      if (v) return { body: aggregatedDiscovery(resources, url.pathname, v), type: aggregatedContentType(v) };
+    }
     if (url.pathname === '/api')
       return { body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } };
     if (url.pathname === '/apis') return { body: groupList(resources) };
@@ -269,7 +295,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         }
         const live = store.get(r, ns, name as string);
         if (!live) throw notFound(r, name as string);
-        return { body: write(r, ns, mergePatch(live, body), { dryRun, name }) };
+        const patched = /strategic-merge-patch/.test(ct)
+          ? strategicMergePatch(live, body)
+          : mergePatch(live, body);
+        return { body: write(r, ns, patched, { dryRun, name }) };
       }
       case 'delete':
         return { body: remove(r, ns, name as string, body, q, dryRun) };
@@ -411,7 +440,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     if (prev && sentRv && sentRv !== prev.metadata.resourceVersion) throw conflict(r, name);
     const next = store.prepare(r, { ...obj, metadata: { ...obj.metadata, name } }, ns, prev);
     settle(r, next);
-    return o.dryRun ? next : store.put(r, next);
+    return o.dryRun ? next : commit(r, next);
   }
 
   function conflict(r: KubeResource, name: string): KubeStatus {
@@ -460,7 +489,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const next = store.prepare(r, merged, ns, prev);
     if (prev?.status) next.status = prev.status;
     settle(r, next);
-    return o.dryRun ? next : store.put(r, next);
+    return o.dryRun ? next : commit(r, next);
   }
 
   function remove(
@@ -563,6 +592,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const server: Server = options.tls
     ? createHttps({ cert: FAKE_KUBE_CERT, key: FAKE_KUBE_KEY }, handler)
     : createHttp(handler);
+  server.on('upgrade', exec.upgrade);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   fake.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
