@@ -57,6 +57,7 @@ export { BREAKER_DEFAULTS, type BreakerState, CircuitBreaker } from './breaker.j
 export { CACHE_DEFAULTS } from './cache.js';
 export { type CallLimits, PRESENTATION_ARGS } from './call.js';
 export type { CallContext, ClientRequestOptions } from './call-context.js';
+export { OutputCapture } from './capture.js';
 export {
   example,
   formatIssues,

@@ -5,7 +5,7 @@
  * (head and tail kept) and secrets masked.
  */
 import { spawn } from 'node:child_process';
-import { matchesAny, ToolError } from '@infra-mcp/core';
+import { matchesAny, OutputCapture, ToolError } from '@infra-mcp/core';
 
 export interface RunSpec {
   /** Binary name (looked up on PATH) or absolute path. */
@@ -47,45 +47,6 @@ export interface RunResult {
   durationMs: number;
 }
 
-/** A stream's bytes with head and tail kept when it goes over `max`. */
-class Capture {
-  private head: Buffer[] = [];
-  private headBytes = 0;
-  private tail: Buffer[] = [];
-  private tailBytes = 0;
-  total = 0;
-  constructor(private readonly max: number) {}
-  push(chunk: Buffer): void {
-    this.total += chunk.length;
-    const half = Math.floor(this.max / 2);
-    if (this.headBytes < this.max - half) {
-      const take = Math.min(chunk.length, this.max - half - this.headBytes);
-      this.head.push(chunk.subarray(0, take));
-      this.headBytes += take;
-      chunk = chunk.subarray(take);
-    }
-    if (chunk.length === 0) return;
-    this.tail.push(chunk);
-    this.tailBytes += chunk.length;
-    while (this.tailBytes - (this.tail[0]?.length ?? 0) >= half && this.tail.length > 1) {
-      this.tailBytes -= this.tail.shift()!.length;
-    }
-  }
-  get capped(): boolean {
-    return this.total > this.max;
-  }
-  text(mask: (s: string) => string): string {
-    const head = Buffer.concat(this.head).toString('utf8');
-    if (!this.capped) return mask(head + Buffer.concat(this.tail).toString('utf8'));
-    const half = Math.floor(this.max / 2);
-    const tailBuf = Buffer.concat(this.tail);
-    const tail = tailBuf.subarray(Math.max(0, tailBuf.length - half)).toString('utf8');
-    const cut = this.total - this.headBytes - Math.min(half, tailBuf.length);
-    // masked apart: a secret across the cut is gone from both halves' reach anyway
-    return `${mask(head)}\n… [${cut} bytes cut: output over ${this.max} bytes] …\n${mask(tail)}`;
-  }
-}
-
 /** The child's environment: only allow-listed names from `from`, plus `set`. */
 export function childEnv(env: RunSpec['env']): Record<string, string> {
   const out: Record<string, string> = {};
@@ -111,8 +72,8 @@ export function run(spec: RunSpec): Promise<RunResult> {
       detached: true, // its own process group: a timeout kills the tool and its children
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const out = new Capture(spec.maxOutputBytes);
-    const err = new Capture(spec.maxOutputBytes);
+    const out = new OutputCapture(spec.maxOutputBytes);
+    const err = new OutputCapture(spec.maxOutputBytes);
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     let timedOut = false;

@@ -5,8 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
-import { ToolError } from '@infra-mcp/core';
-import { Capture } from './capture.js';
+import { OutputCapture, ToolError } from '@infra-mcp/core';
 import type { KubeClient, Obj } from './client.js';
 
 export interface ExecSpec {
@@ -25,8 +24,8 @@ export interface ExecOutcome {
   timedOut: boolean;
   /** The Status message when the command could not run or failed without an exit code. */
   error?: string;
-  stdout: Capture;
-  stderr: Capture;
+  stdout: OutputCapture;
+  stderr: OutputCapture;
 }
 
 /** Exit code from the final metav1.Status of the error channel. */
@@ -38,7 +37,7 @@ function exitCodeOf(status: Obj): number | undefined {
   return Number.isInteger(code) ? code : undefined;
 }
 
-function sink(capture: Capture): Writable {
+function sink(capture: OutputCapture): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
       capture.push(chunk);
@@ -56,8 +55,8 @@ export async function execInPod(client: KubeClient, spec: ExecSpec): Promise<Exe
     import('ws'),
   ]);
   const kc = client.kubeConfig;
-  const stdout = new Capture(spec.maxOutputBytes);
-  const stderr = new Capture(spec.maxOutputBytes);
+  const stdout = new OutputCapture(spec.maxOutputBytes);
+  const stderr = new OutputCapture(spec.maxOutputBytes);
   return new Promise<ExecOutcome>((resolve, reject) => {
     let socket: InstanceType<typeof WebSocket> | undefined;
     let status: Obj | undefined;

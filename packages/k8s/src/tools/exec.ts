@@ -6,11 +6,11 @@ import {
   isSecretKey,
   matchesAny,
   maxBytesArg,
+  type OutputCapture,
   ToolError,
   tailBytes,
 } from '@infra-mcp/core';
 import { z } from 'zod';
-import type { Capture } from '../capture.js';
 import type { Obj } from '../client.js';
 import { type Ctx, namespaceArg, namespaceOf, tool } from '../common.js';
 import { execInPod } from '../exec-stream.js';
@@ -230,8 +230,8 @@ export const execTool = tool({
 
 /** stdout and stderr within `room` bytes: each its share (what one does not use goes to the other), head and tail kept. */
 function shown(
-  stdout: Capture,
-  stderr: Capture,
+  stdout: OutputCapture,
+  stderr: OutputCapture,
   room: number,
   mask: (s: string) => string,
 ): { stdout: string; stderr: string; cut: boolean } {

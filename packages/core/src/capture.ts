@@ -1,5 +1,8 @@
-/** One output stream of a command, its head and tail kept when it goes over `max` bytes. */
-export class Capture {
+/**
+ * One output stream of a command (a process, an exec session), its head and tail kept when it goes
+ * over `max` bytes: the start says what ran, the end how it ended; the middle is what gets cut.
+ */
+export class OutputCapture {
   private head: Buffer[] = [];
   private headBytes = 0;
   private tail: Buffer[] = [];
@@ -9,7 +12,8 @@ export class Capture {
 
   constructor(private readonly max: number) {}
 
-  push(chunk: Buffer): void {
+  push(data: Uint8Array): void {
+    let chunk = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.total += chunk.length;
     const half = Math.floor(this.max / 2);
     if (this.headBytes < this.max - half) {
@@ -32,7 +36,7 @@ export class Capture {
 
   /**
    * The kept text, each part masked before it is joined or cut (a secret cut in two is no longer
-   * recognised): the whole output, or head, a line saying how much was cut, and tail.
+   * recognised): the whole output, or head and tail with the number of bytes cut between them.
    */
   parts(mask: (s: string) => string): { head: string; tail: string; cutBytes: number } {
     const head = Buffer.concat(this.head);
@@ -46,5 +50,12 @@ export class Capture {
       tail: mask(tail.toString('utf8')),
       cutBytes: this.total - head.length - tail.length,
     };
+  }
+
+  /** The kept text as one string: head, a line saying how much was cut, tail. */
+  text(mask: (s: string) => string): string {
+    const { head, tail, cutBytes } = this.parts(mask);
+    if (!this.capped) return head;
+    return `${head}\n… [${cutBytes} bytes cut: output over ${this.max} bytes] …\n${tail}`;
   }
 }
