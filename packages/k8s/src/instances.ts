@@ -7,6 +7,11 @@ import { kubeconfigPath, scanContexts } from './kubeconfig.js';
 export function instancesFrom(config: K8sConfig, ctx?: InstancesFromContext) {
   if (config.context || config.inCluster) return undefined;
   const path = kubeconfigPath(config);
+  const listed = config.kubeconfig ? [] : (process.env.KUBECONFIG ?? '').split(':').filter(Boolean);
+  if (listed.length > 1)
+    ctx?.log?.warn(
+      `k8s: KUBECONFIG lists ${listed.length} files; only the first (${path}) is read, so contexts of the others are not served: merge them (kubectl config view --flatten > merged.yaml) and set plugins.k8s.kubeconfig`,
+    );
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

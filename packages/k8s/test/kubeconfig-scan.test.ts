@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubeBinaries } from '@infra-mcp/testing/kube';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { instancesFrom } from '../src/instances.js';
 import { scanContexts } from '../src/kubeconfig.js';
@@ -111,5 +111,26 @@ describe('kubeconfig context scan (no YAML parser at start)', () => {
       { name: 'prod', options: { context: 'prod' }, default: true, policy: { readOnly: true } },
     ]);
     expect(warnings[0]).toMatch(/serving its current context "prod" only/);
+  });
+
+  it('instancesFrom: KUBECONFIG with several files says only the first is read and how to merge', () => {
+    const first = join(dir, 'first');
+    writeFileSync(first, 'current-context: dev\ncontexts:\n- name: dev\n  context: {}\n');
+    const warnings: string[] = [];
+    vi.stubEnv('KUBECONFIG', `${first}:${join(dir, 'second')}`);
+    try {
+      const found = instancesFrom({ readOnlyContexts: [] } as never, {
+        instance: 'default',
+        log: { warn: (m: string) => warnings.push(m) } as never,
+      });
+      expect(found?.map((i) => i.name)).toEqual(['dev']);
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /KUBECONFIG lists 2 files; only the first \(.*first\) is read.*kubectl config view --flatten/,
+        ),
+      ]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
